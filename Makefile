@@ -1,0 +1,28 @@
+# Two entry points for a new user: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/campaign: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: $(BIN)/campaign
+	rm -rf demo && mkdir -p demo
+	cd demo && ../$(BIN)/campaign demo --enterprises 6000
+
+test: $(BIN)/campaign
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	CAMPAIGN_TEST_PG_URL=$${CAMPAIGN_TEST_PG_URL:-$(PG_URL)} $(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: $(BIN)/campaign
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) demo *.egg-info

@@ -1,0 +1,177 @@
+"""The `campaign` command line: parse, call one service, print. Errors become exit codes here.
+
+Heavy modules (SQLAlchemy, transitions, Jinja2, APScheduler) are imported only
+inside commands, so `campaign --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from workflow.context import Context
+
+# name → "module:attribute"; each module imports only click at the top.
+COMMANDS = {
+    "init": "commands.setup:init",
+    "calendar": "commands.setup:calendar",
+    "workdays": "commands.setup:workdays",
+    "actor": "commands.actors:actor",
+    "enterprise": "commands.enterprises:enterprise",
+    "advance": "commands.lifecycle:advance",
+    "history": "commands.lifecycle:history",
+    "status": "commands.lifecycle:status",
+    "graph": "commands.lifecycle:graph",
+    "audit": "commands.audit:audit",
+    # deadlines and scheduler
+    "deliverable": "commands.deadlines:deliverable",
+    "deadlines": "commands.deadlines:deadlines",
+    "request": "commands.requests:request",
+    "scheduler": "commands.scheduler:scheduler",
+    # notices, exports, delivery
+    "notices": "commands.notices:notices",
+    "export": "commands.exports:export",
+    "equipment": "commands.exports:equipment",
+    "contact": "commands.notices:contact",
+    # integrity and access control
+    "roles": "commands.access:roles",
+    "assign": "commands.access:assign",
+    "recheck": "commands.access:recheck",
+    "db": "commands.database:db",
+    # reports
+    "report": "commands.reports:report",
+    "demo": "commands.demo:demo",
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand (or --help) needs it."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n in COMMANDS if self.get_command(ctx, n) is not None)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:  # a command area not built yet
+                return None
+            raise
+        cmd = getattr(mod, attr, None)
+        return cmd if isinstance(cmd, click.Command) else None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            code, message = describe(exc)
+            if os.environ.get("CAMPAIGN_DEBUG"):
+                raise
+            click.echo(f"错误 Error: {message}", err=True)
+            ctx.exit(code)
+
+
+def describe(exc: BaseException) -> tuple[int, str]:
+    """Map an exception to (exit code, one line)."""
+    from workflow.errors import CampaignError
+
+    if isinstance(exc, CampaignError):
+        return exc.exit_code, str(exc)
+    name = type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else name
+    if "OperationalError" in name or "DatabaseError" in name or "InterfaceError" in name:
+        low = text.lower()
+        if "readonly" in low or "read-only" in low:
+            return 1, f"数据库为只读，无法写入：{text} (read-only database; nothing was written)"
+        if "locked" in low or "busy" in low:
+            return 1, "数据库正忙，请稍后重试 (database busy; nothing was written)"
+        if "disk" in low and "full" in low:
+            return 1, f"磁盘已满：{text} (nothing was written)"
+        return 1, f"数据库错误：{text} (database error; nothing was written)"
+    if isinstance(exc, OSError):
+        return 1, f"文件错误：{exc}"
+    return 1, f"内部错误 {name}: {text}（设置 CAMPAIGN_DEBUG=1 查看详情）"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="CAMPAIGN_DB", default="campaign.db", show_default=True,
+              help="SQLAlchemy URL or SQLite path (env CAMPAIGN_DB).")
+@click.option("--actor", envvar="CAMPAIGN_ACTOR", default=None,
+              help="Who acts (env CAMPAIGN_ACTOR).")
+@click.option("--campaign", "year", type=int, default=None,
+              help="Campaign year (default: the current one).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: ./campaign.toml if present).")
+@click.pass_context
+def main(ctx: click.Context, db: str, actor: str | None, year: int | None,
+         config_file: str | None) -> None:
+    """创A晋B行动 — campaign engine for heavy-pollution-weather performance grading."""
+    ctx.obj = {"db": db, "actor": actor, "year": year, "config": config_file}
+
+
+def context(click_ctx: click.Context | None = None) -> Context:
+    """Build the service context once per command (the one bootstrap)."""
+    c = click_ctx or click.get_current_context()
+    root = c.find_root()
+    obj = root.obj
+    if "context" not in obj:
+        from pathlib import Path
+
+        from models.db import make_engine
+        from workflow import config
+        from workflow.clock import from_env
+        from workflow.context import Context
+
+        config.apply(config.load(obj["config"], cwd=Path.cwd()), os.environ)  # type: ignore[arg-type]
+        db = obj["db"]
+        if root.get_parameter_source("db") == click.core.ParameterSource.DEFAULT:
+            db = os.environ.get("CAMPAIGN_DB", db)
+        clock = from_env(os.environ.get("CAMPAIGN_NOW"))
+        engine = make_engine(db)
+        root.call_on_close(engine.dispose)
+        obj["context"] = Context(engine=engine, clock=clock, actor=obj["actor"], year=obj["year"])
+    ctx_obj: Context = obj["context"]
+    return ctx_obj
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    """A terminal table (rich), readable on 80 columns."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(*["" if v is None else str(v) for v in row])
+    Console(width=max(80, min(160, _term_width()))).print(t)
+
+
+def _term_width() -> int:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except OSError:
+        return 100
+
+
+if __name__ == "__main__":
+    main()

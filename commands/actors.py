@@ -1,0 +1,63 @@
+"""actor add | list."""
+
+from __future__ import annotations
+
+import click
+
+from cli import context, emit_json, json_option, table
+
+
+@click.group()
+def actor() -> None:
+    """Registered actors (操作人) and their roles."""
+
+
+@actor.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="province_admin, province_reviewer, city_coordinator, city_reviewer, expert "
+                   "(repeat for several).")
+@click.option("--city", default=None, help="City of a city-level actor.")
+def actor_add(name: str, roles: tuple[str, ...], city: str | None) -> None:
+    """Register an actor (the first needs no --actor)."""
+    from workflow.actors import add
+
+    r = add(context(), name, roles, city)
+    click.echo(f"已登记操作人 {r['name']}（{', '.join(r['roles'])}{'，' + str(r['city']) if r['city'] else ''}）")
+
+
+@actor.command("list")
+@json_option
+def actor_list(as_json: bool) -> None:
+    """List actors."""
+    from workflow.actors import listing
+
+    rows = listing(context())
+    if as_json:
+        emit_json(rows)
+        return
+    table("操作人 Actors", ["姓名", "角色", "城市", "状态"],
+          [[r["name"], ",".join(r["roles"]), r["city"] or "省级", "在用" if r["active"] else "停用"]  # type: ignore[arg-type]
+           for r in rows])
+
+
+@actor.command("deactivate")
+@click.argument("name")
+def actor_deactivate(name: str) -> None:
+    """Deactivate an actor (province_admin); their history stays attributed to them."""
+    from workflow.access import deactivate
+
+    r = deactivate(context(), name)
+    click.echo(f"已停用操作人 {r['name']}，审计 #{r['seq']}")
+
+
+@actor.command("declare-conflict")
+@click.argument("name")
+@click.argument("code")
+@click.option("--reason", required=True, help="The conflict of interest (利益冲突情况).")
+def actor_declare_conflict(name: str, code: str, reason: str) -> None:
+    """Declare NAME's conflict of interest with enterprise CODE: NAME may not act on it at all."""
+    from workflow.access import declare_conflict
+
+    r = declare_conflict(context(), name, code, reason)
+    click.echo(f"已申报利益冲突：{r['actor']} 回避企业 {r['code']}（{r['city']}），审计 #{r['seq']}")

@@ -1,0 +1,109 @@
+"""enterprise add | update | import | list | show."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli import context, emit_json, json_option, table
+
+
+@click.group()
+def enterprise() -> None:
+    """Enterprise master data (企业信息)."""
+
+
+@enterprise.command("add")
+@click.option("--code", required=True, help="统一社会信用代码 (18 characters).")
+@click.option("--name", required=True, help="企业名称.")
+@click.option("--city", required=True, help="所属城市, e.g. 许昌市.")
+@click.option("--industry", required=True, help="行业, e.g. 耐材.")
+@click.option("--grade", required=True, help="现绩效等级: 未评级 D C B- B A 非引领性 引领性.")
+@click.option("--county", default="", help="区县.")
+@click.option("--ule", default="", help="超低排放: not_started in_progress completed publicized.")
+@click.option("--livelihood", is_flag=True, help="民生保障类.")
+def enterprise_add(code: str, name: str, city: str, industry: str, grade: str, county: str,
+                   ule: str, livelihood: bool) -> None:
+    """Register one enterprise."""
+    from workflow.enterprises import add
+
+    r = add(context(), {"code": code, "name": name, "city": city, "industry": industry,
+                        "grade": grade, "county": county, "ule": ule,
+                        "livelihood": "1" if livelihood else "0"})
+    click.echo(f"已登记 {r['code']} {r['name']}（{r['city']}，{r['industry']}，{r['grade']}）")
+
+
+@enterprise.command("update")
+@click.argument("code")
+@click.option("--name")
+@click.option("--county")
+@click.option("--industry")
+@click.option("--grade")
+@click.option("--ule")
+@click.option("--livelihood", type=click.Choice(["yes", "no"]))
+def enterprise_update(code: str, **fields: str | None) -> None:
+    """Change master data (audited)."""
+    from workflow.enterprises import update_master
+
+    changes = {k: v for k, v in fields.items() if v is not None}
+    r = update_master(context(), code, changes)
+    parts = "，".join(f"{k}: {a} → {b}" for k, (a, b) in r["changed"].items())
+    click.echo(f"已更新 {r['code']}：{parts}")
+
+
+@enterprise.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+def enterprise_import(file: str) -> None:
+    """Import CSV or XLSX, all or nothing (Chinese or English headers)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from workflow.enterprises import import_file
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} 行"),
+                  transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("导入中", total=None)
+        result = import_file(context(), file, progress=lambda n: bar.advance(task, n))
+    if result.error_count:
+        for line, msg in result.errors:
+            click.echo(f"第 {line} 行：{msg}", err=True)
+        more = result.error_count - len(result.errors)
+        if more > 0:
+            click.echo(f"……另有 {more} 行错误", err=True)
+        click.echo(f"错误 Error: {result.error_count} 行有误，未导入任何企业；改正后重新导入 "
+                   "(nothing imported)", err=True)
+        click.get_current_context().exit(1)
+    click.echo(f"已导入 {result.imported} 家企业 (imported)")
+
+
+@enterprise.command("list")
+@click.option("--city", default=None)
+@click.option("--state", default=None)
+@click.option("--limit", type=int, default=None)
+@json_option
+def enterprise_list(city: str | None, state: str | None, limit: int | None, as_json: bool) -> None:
+    """List enterprises with their state in the current campaign."""
+    from workflow.enterprises import listing
+
+    rows = list(listing(context(), city=city, state=state, limit=limit))
+    if as_json:
+        emit_json(rows)
+        return
+    table(f"企业 Enterprises（{len(rows)}）", ["代码", "名称", "城市", "行业", "等级", "状态"],
+          [[r["code"], r["name"], r["city"], r["industry"], r["grade"], r["state"] or "—"]
+           for r in rows])
+
+
+@enterprise.command("show")
+@click.argument("code")
+@json_option
+def enterprise_show(code: str, as_json: bool) -> None:
+    """One enterprise and its participation."""
+    from workflow.enterprises import show
+
+    r = show(context(), code)
+    if as_json:
+        emit_json(r)
+        return
+    for k, v in r.items():
+        click.echo(f"{k}: {'' if v is None else v}")

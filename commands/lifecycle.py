@@ -1,0 +1,118 @@
+"""advance, history, status, graph."""
+
+from __future__ import annotations
+
+import click
+
+from cli import context, emit_json, json_option, table
+
+
+def _data(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"'{pair}' 应为 KEY=VALUE", param_hint="--data")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+@click.command()
+@click.argument("code", required=False)
+@click.argument("event", required=False)
+@click.option("--reason", default="", help="Why (required for failures, withdrawal, disqualification).")
+@click.option("--data", "data", multiple=True, help="KEY=VALUE payload, repeatable.")
+@click.option("--target-grade", default=None, help="Target grade at enrollment.")
+@click.option("--consent", default=None, help="企业自愿申请 reference (enroll).")
+@click.option("--month", default=None, help="Evaluation month YYYY-MM.")
+@click.option("--grade", default=None, help="Achieved grade (certify).")
+@click.option("--override-window", is_flag=True, help="province_admin: act outside the window.")
+@click.option("--file", "file", type=click.Path(dir_okay=False), default=None,
+              help="CSV of events (code,event,reason,...), applied all or nothing.")
+@json_option
+def advance(code: str | None, event: str | None, reason: str, data: tuple[str, ...],
+            target_grade: str | None, consent: str | None, month: str | None, grade: str | None,
+            override_window: bool, file: str | None, as_json: bool) -> None:
+    """Move an enterprise's participation: campaign advance CODE EVENT [options]."""
+    from workflow.lifecycle import Request
+    from workflow.lifecycle import advance as do_advance
+
+    ctx = context()
+    if file:
+        if code or event:
+            raise click.UsageError("--file 与 CODE EVENT 不能同时使用")
+        _batch(ctx, file, as_json)
+        return
+    if not code or not event:
+        raise click.UsageError("用法：campaign advance CODE EVENT，或 campaign advance --file FILE.csv")
+    r = do_advance(ctx, Request(code, event, reason, _data(data), target_grade, consent, month,
+                                grade, override_window))
+    if as_json:
+        emit_json(r)
+        return
+    late = "（逾期 late）" if r["late"] else ""
+    click.echo(f"{r['code']}: {r['event']} {r['from_state']} → {r['to_state']}{late}，审计 #{r['seq']}")
+
+
+def _batch(ctx: object, file: str, as_json: bool) -> None:
+    from workflow.batch import read_events
+    from workflow.lifecycle import advance_batch
+
+    ok, outcomes = advance_batch(ctx, read_events(file))  # type: ignore[arg-type]
+    if as_json:
+        emit_json({"ok": ok, "rows": [o.__dict__ for o in outcomes]})
+    else:
+        for o in outcomes:
+            if not o.ok or len(outcomes) <= 50:
+                mark = "✓" if o.ok else "✗"
+                click.echo(f"第 {o.line} 行 {mark} {o.code} {o.event}: {o.message}",
+                           err=not o.ok)
+    if not ok:
+        bad = sum(1 for o in outcomes if not o.ok)
+        click.echo(f"错误 Error: {bad} 行被拒绝，整批未执行；改正后重新提交 (batch rolled back)", err=True)
+        click.get_current_context().exit(1)
+    if not as_json:
+        click.echo(f"已执行 {len(outcomes)} 个事件 (applied)")
+
+
+@click.command()
+@click.argument("code")
+@json_option
+def history(code: str, as_json: bool) -> None:
+    """A participation's events in order, with their hashes."""
+    from workflow.queries import history as do_history
+
+    rows = do_history(context(), code)
+    if as_json:
+        emit_json(rows)
+        return
+    table(f"{code} 历史", ["#", "事件", "从", "到", "操作人", "理由", "时间"],
+          [[r["seq"], r["event"], r["from_state"], r["to_state"], r["actor"], r["reason"],
+            r["effective_at"][:16]] for r in rows])
+
+
+@click.command()
+@json_option
+def status(as_json: bool) -> None:
+    """Counts by state and city."""
+    from workflow.queries import status as do_status
+    from workflow.states import STATE_ZH
+
+    r = do_status(context())
+    if as_json:
+        emit_json(r)
+        return
+    states = [s for s, n in r["by_state"].items() if n]
+    table(f"{r['year']} 年行动进展（截至 {r['as_of']}，共 {r['total']} 家）",
+          ["城市", *[STATE_ZH[s] for s in states]],
+          [[city, *[counts.get(s, 0) for s in states]] for city, counts in r["by_city"].items()])
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True)
+def graph(fmt: str) -> None:
+    """Print the state machine as the engine sees it."""
+    from workflow.machine import graph as draw
+
+    click.echo(draw(fmt))

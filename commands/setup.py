@@ -1,0 +1,92 @@
+"""init, calendar, workdays."""
+
+from __future__ import annotations
+
+import click
+
+from cli import context, emit_json, json_option
+
+
+@click.command()
+@click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False),
+              help="Campaign calendar TOML (default: Henan 2024).")
+def init(calendar_file: str | None) -> None:
+    """Create the schema and load the campaign calendar (safe to run again)."""
+    from workflow.setup import init as do_init
+
+    result = do_init(context(), calendar_file)
+    if result["created"]:
+        click.echo(f"已初始化 {result['year']} 年行动：{result['cities']} 个报送单位 (initialised)")
+    else:
+        click.echo(f"{result['year']} 年行动已初始化，无变化 (already initialised; nothing changed)")
+
+
+@click.group()
+def calendar() -> None:
+    """The campaign calendar: windows, deliverables, targets."""
+
+
+@calendar.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+def calendar_validate(file: str) -> None:
+    """Check a calendar file and say what is wrong."""
+    from workflow.plan import load_file
+
+    plan, _ = load_file(file)
+    click.echo(f"日历有效 (valid)：{plan.year} 年，{len(plan.windows)} 个事件窗口，"
+               f"{len(plan.deliverables)} 类报送材料，{len(plan.cities)} 个报送单位")
+
+
+@calendar.command("show")
+@json_option
+def calendar_show(as_json: bool) -> None:
+    """Show the loaded campaign's phases, windows and deliverables."""
+    from models.db import UnitOfWork
+    from workflow.campaigns import current
+
+    ctx = context()
+    with UnitOfWork(ctx.engine) as uow:
+        plan = current(uow.session, ctx).plan
+    data = {
+        "year": plan.year, "name": plan.name, "start": plan.start, "end": plan.end,
+        "phases": [{"title": p.title, "opens": p.opens, "closes": p.closes} for p in plan.phases],
+        "windows": {e: {"opens": w.opens, "closes": w.closes,
+                        "closes_after_failure": w.closes_after_failure}
+                    for e, w in plan.windows.items()},
+        "deliverables": [{"kind": d.kind, "title": d.title,
+                          "due": [x.due for x in d.dues]} for d in plan.deliverables.values()],
+        "targets": plan.cities,
+    }
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{plan.name}（{plan.start} 至 {plan.end}）")
+    for p in plan.phases:
+        click.echo(f"  {p.title}: {p.opens} — {p.closes}")
+    for d in plan.deliverables.values():
+        click.echo(f"  {d.attachment or '—'} {d.title}: {', '.join(str(x.due) for x in d.dues)}")
+
+
+@click.group()
+def workdays() -> None:
+    """Chinese working days (holidays and make-up days)."""
+
+
+@workdays.command("due")
+@click.argument("day")
+@click.argument("n", type=int)
+@click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False), default=None,
+              help="Calendar file whose [workdays.\"YYYY\"] tables to use (default: the loaded campaign's, "
+                   "else the shipped Henan 2024 calendar).")
+def workdays_due(day: str, n: int, calendar_file: str | None) -> None:
+    """Print the N-th working day after DAY (counting from the next day)."""
+    from datetime import date
+
+    from workflow.errors import InvalidInput
+    from workflow.loaded import workcal
+
+    try:
+        start = date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput(f"日期 '{day}' 应为 YYYY-MM-DD") from None
+    click.echo(workcal(context(), calendar_file).nth_workday_after(start, n).isoformat())

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine set-up and the unit of work."""

@@ -1,0 +1,1 @@
+"""The campaign workflow: pure rules, the state machine and the service layer."""

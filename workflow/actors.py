@@ -1,0 +1,135 @@
+"""Who acts: registered actors, and the system actor of the scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from models.tables import Actor, City, table
+
+from .context import Context
+from .errors import InvalidInput, NotFound, Refused
+
+_A, _C = table(Actor).c, table(City).c
+
+ROLES = ("province_admin", "province_reviewer", "city_coordinator", "city_reviewer", "expert")
+ROLE_ZH = {"province_admin": "省级管理员", "province_reviewer": "省级复核人员",
+           "city_coordinator": "市级联络员", "city_reviewer": "市级评审人员", "expert": "专家",
+           "system": "系统"}
+
+
+@dataclass(frozen=True)
+class ActorRecord:
+    name: str
+    roles: tuple[str, ...]
+    city: str | None
+    active: bool = True
+
+    @property
+    def role(self) -> str:
+        return self.roles[0]
+
+
+SYSTEM = ActorRecord("system", ("system",), None)
+
+
+def lookup(session: Session, name: str | None) -> ActorRecord:
+    """The acting actor; unknown or inactive actors are refused."""
+    if not name:
+        raise Refused("请用 --actor 或环境变量 CAMPAIGN_ACTOR 指明操作人 (actor required)",
+                      rule="actor")
+    row = session.execute(
+        select(_A.name, _A.roles, _C.name, _A.active)
+        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == name)
+    ).one_or_none()
+    if row is None:
+        raise Refused(f"操作人 '{name}' 未登记，请先 campaign actor add (unknown actor)", rule="actor")
+    record = ActorRecord(row[0], tuple(row[1].split(",")), row[2], bool(row[3]))
+    if not record.active:
+        raise Refused(f"操作人 '{name}' 已停用 (actor deactivated)", rule="actor")
+    return record
+
+
+def count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(table(Actor))).scalar_one())
+
+
+def validate_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+    if not roles:
+        raise InvalidInput(f"请用 --role 指定角色：{', '.join(ROLES)}")
+    for r in roles:
+        if r not in ROLES:
+            raise InvalidInput(f"未知角色 '{r}'，可选：{', '.join(ROLES)} (unknown role)")
+    return tuple(dict.fromkeys(roles))
+
+
+def city_id(session: Session, name: str) -> tuple[int, str]:
+    """Resolve a city name ('许昌' or '许昌市'); unknown names list the valid ones."""
+    raw = name.strip()
+    for candidate in (raw, raw + "市"):
+        cid = session.execute(select(_C.id).where(_C.name == candidate)).scalar_one_or_none()
+        if cid is not None:
+            return int(cid), candidate
+    names = session.execute(select(_C.name).order_by(_C.id)).scalars().all()
+    if not names:
+        raise NotFound("尚无城市数据，请先运行 campaign init")
+    raise InvalidInput(f"未知城市 '{name}'，可选：{'、'.join(names)} (unknown city)")
+
+
+def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
+    """Register an actor. The first actor needs no one to act (bootstrap); refusals are recorded."""
+    from .errors import CampaignError
+    from .ledger import record_refusal
+
+    try:
+        return _add(ctx, name, roles, city)
+    except CampaignError as exc:
+        record_refusal(ctx, actor=ctx.actor, code=None, event="actor_add", reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
+
+
+def _add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
+    from models.db import UnitOfWork
+
+    from .ledger import Entry, Ledger
+
+    roles = validate_roles(roles)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("操作人名称不能为空")
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        bootstrap = count(s) == 0
+        acting = ActorRecord(name, roles, None) if bootstrap and not ctx.actor else lookup(s, ctx.actor)
+        from .permissions import authorize_actor_admin
+
+        if not bootstrap:
+            authorize_actor_admin(acting)
+        cid, cname = (None, None) if not city else city_id(s, city)
+        needs_city = {"city_coordinator", "city_reviewer"} & set(roles)
+        if needs_city and cid is None:
+            raise InvalidInput(f"角色 {', '.join(sorted(needs_city))} 须用 --city 指定所属城市")
+        if s.execute(select(_A.id).where(_A.name == name)).first():
+            raise InvalidInput(f"操作人 '{name}' 已存在 (actor exists)")
+        s.add(Actor(name=name, roles=",".join(roles), city_id=cid, active=True))
+        Ledger(s, ctx).append(Entry(None, None, cname, "actor_add", None, None, acting.name,
+                                    acting.role, "", {"name": name, "roles": list(roles),
+                                                      "city": cname, "bootstrap": bootstrap}))
+        uow.commit()
+    return {"name": name, "roles": list(roles), "city": cname, "bootstrap": bootstrap}
+
+
+def listing(ctx: Context) -> list[dict[str, object]]:
+    from models.db import UnitOfWork
+
+    with UnitOfWork(ctx.engine) as uow:
+        rows = uow.session.execute(
+            select(_A.name, _A.roles, _C.name, _A.active)
+            .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).order_by(_A.id)
+        ).all()
+    return [{"name": r[0], "roles": r[1].split(","), "city": r[2], "active": bool(r[3])}
+            for r in rows]

@@ -1,0 +1,56 @@
+"""The campaign clock: injectable, aware, Asia/Shanghai at the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from .errors import InvalidInput
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO date (09:00 that day) or datetime; naive values are Asia/Shanghai."""
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(9, 0), SHANGHAI)
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"CAMPAIGN_NOW '{text}' 不是 ISO 日期或时间，例如 2024-06-01 或 2024-06-01T10:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+
+
+def from_env(value: str | None) -> Clock:
+    return FixedClock(parse_instant(value)) if value else SystemClock()
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def utc_iso(moment: datetime) -> str:
+    """Canonical stored form: UTC, seconds precision is not enough for audits, keep micros."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

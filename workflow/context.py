@@ -1,0 +1,28 @@
+"""What every service needs, injected once by the entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from .clock import Clock, SystemClock, local_date
+
+
+@dataclass
+class Context:
+    engine: Engine
+    clock: Clock = field(default_factory=SystemClock)  # the campaign clock (CAMPAIGN_NOW)
+    wall: Clock = field(default_factory=SystemClock)  # real time, for recorded_at
+    actor: str | None = None
+    year: int | None = None  # which campaign; None picks the current one
+    home: Path = field(default_factory=Path.cwd)  # where documents and the outbox live
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def today(self) -> date:
+        return local_date(self.clock.now())

@@ -1,0 +1,303 @@
+"""A realistic campaign year on a synthetic province, driven through the real services.
+
+Every event goes through the same `apply()` a coordinator's command uses, so the
+demo exercises the windows, guards, audit chain and (when present) the scheduler.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from models.db import UnitOfWork
+
+from . import actors, enterprises, grades, synthetic
+from .actors import ActorRecord
+from .campaigns import current
+from .clock import SHANGHAI
+from .context import Context
+from .errors import CampaignError
+from .ledger import Ledger
+from .lifecycle import Request, apply
+from .setup import init
+
+PROVINCE_ADMIN, PROVINCE_REVIEWER = "省厅管理员", "省厅复核组"
+
+
+class SteppingClock:
+    """The demo's campaign clock: moved forward one day at a time."""
+
+    def __init__(self, day: date) -> None:
+        self.at = datetime.combine(day, time(10, 0), SHANGHAI)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def short(city: str) -> str:
+    return city.removesuffix("市") if len(city) <= 5 else "航空港区"
+
+
+def coordinator(city: str) -> str:
+    return f"{short(city)}联络员"
+
+
+def reviewer(city: str) -> str:
+    return f"{short(city)}评审组"
+
+
+def expert(city: str) -> str:
+    return f"{short(city)}专家"
+
+
+@dataclass
+class Sim:
+    """What the simulation remembers of one participation (the database is the truth)."""
+
+    code: str
+    city: str
+    target: str
+    state: str = "unenrolled"
+    next_day: date = date.min
+    pre_assessed: bool = False
+    planned: bool = False
+    months: set[str] = field(default_factory=set)
+    publicity_end: date | None = None
+    needed_months: int = 2  # how many monthly evaluations before it is ready for acceptance
+
+
+def _target(grade: str, rng: random.Random) -> str | None:
+    if grade in grades.LEADING[1:]:
+        return "引领性" if grade != "引领性" else None
+    options = [g for g in ("B-", "B", "A") if grades.is_higher(g, grade)]
+    if not options:
+        return None
+    return rng.choices(options, weights=[2, 5, 2][-len(options):])[0]
+
+
+def _actor_for(event: str, city: str) -> str:
+    if event in ("record_pre_assessment", "submit_plan", "record_evaluation"):
+        return expert(city)
+    if event in ("pass_acceptance", "fail_acceptance"):
+        return reviewer(city)
+    if event in ("pass_recheck", "waive_recheck", "fail_recheck"):
+        return PROVINCE_REVIEWER
+    if event in ("certify", "disqualify"):
+        return PROVINCE_ADMIN
+    return coordinator(city)
+
+
+def setup_province(ctx: Context, home: Path, n: int, seed: int) -> dict[str, Any]:
+    init(ctx)
+    ctx.actor = None
+    actors.add(ctx, PROVINCE_ADMIN, ("province_admin",), None)
+    ctx.actor = PROVINCE_ADMIN
+    actors.add(ctx, PROVINCE_REVIEWER, ("province_reviewer",), None)
+    for city in synthetic.CITIES:
+        actors.add(ctx, coordinator(city), ("city_coordinator",), city)
+        actors.add(ctx, reviewer(city), ("city_reviewer",), city)
+        actors.add(ctx, expert(city), ("expert",), None)
+    path = home / "enterprises.csv"
+    synthetic.write_csv(path, synthetic.generate(n, seed))
+    result = enterprises.import_file(ctx, path)
+    return {"enterprises": result.imported, "file": str(path)}
+
+
+def _choose(rows: list[dict[str, Any]], targets: dict[str, int], rng: random.Random) -> list[Sim]:
+    """Cities enrol volunteers roughly in proportion to their targets."""
+    by_city: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_city.setdefault(r["city"], []).append(r)
+    chosen = []
+    for city, target in targets.items():
+        pool = by_city.get(city, [])
+        rng.shuffle(pool)
+        want, taken = int(target * rng.uniform(0.85, 1.6)), 0
+        for r in pool:
+            t = _target(r["grade"], rng)
+            if t is None or taken >= want:
+                continue
+            if r["industry"] in synthetic.ULE_INDUSTRIES and t == "A" and r["ule"] != "publicized":
+                t = "B"
+            chosen.append(Sim(r["code"], city, t, needed_months=rng.choice((1, 2, 2, 3, 3, 4, 5, 6, 7))))
+            taken += 1
+    return chosen
+
+
+def _step(sim: Sim, today: date, rng: random.Random) -> Request | None:
+    """The next thing that happens to this participation today, if anything."""
+    s, code = sim.state, sim.code
+    month = today.strftime("%Y-%m")
+    if s == "unenrolled":
+        return Request(code, "enroll", consent=f"自愿-{code[-6:]}", target_grade=sim.target)
+    if rng.random() < 0.0004:
+        return Request(code, "withdraw", reason="企业自愿退出：生产计划调整")
+    if s == "cultivation":
+        return Request(code, "start_assistance")
+    if s == "assistance":
+        if not sim.pre_assessed:
+            return Request(code, "record_pre_assessment", data={"findings": "无组织排放管控、监测监控能力不足"})
+        if not sim.planned:
+            return Request(code, "submit_plan", data={
+                "summary": "对标A级企业提升治理水平", "measures": "更换高效除尘设施；建设门禁视频系统",
+                "completion_date": (today + timedelta(days=rng.randint(40, 120))).isoformat()})
+        return Request(code, "begin_tracking")
+    if s == "tracking":
+        if month not in sim.months and today.day >= 10:
+            return Request(code, "record_evaluation", month=month)
+        if len(sim.months) >= sim.needed_months and rng.random() < 0.08:
+            return Request(code, "submit_for_acceptance")
+        return None
+    if s == "acceptance":
+        if rng.random() < 0.15:
+            return Request(code, "fail_acceptance", reason="治理设施运行不稳定，未达到差异化指标要求")
+        return Request(code, "pass_acceptance")
+    if s == "provincial_recheck":
+        roll = rng.random()
+        if roll < 0.04:
+            return Request(code, "fail_recheck", reason="抽查发现无组织排放管控不到位")
+        return Request(code, "pass_recheck" if roll < 0.3 else "waive_recheck")
+    if s == "certification":
+        if sim.publicity_end is None:
+            return Request(code, "publicize")
+        if today > sim.publicity_end:
+            if rng.random() < 0.01:
+                return Request(code, "disqualify", reason="评级过程中存在违规行为，取消企业评级资格")
+            achieved = sim.target if rng.random() < 0.93 else "B-" if sim.target in ("B", "A") else None
+            return Request(code, "certify", grade=achieved)
+        if rng.random() < 0.01:
+            return Request(code, "object", reason="公示期间收到群众异议")
+    return None
+
+
+def _delay(event: str, rng: random.Random) -> int:
+    return {"enroll": rng.randint(1, 20), "start_assistance": rng.randint(2, 8),
+            "record_pre_assessment": rng.randint(2, 10), "submit_plan": rng.randint(1, 8),
+            "record_evaluation": rng.randint(3, 12), "pass_acceptance": rng.randint(5, 20),
+            "fail_acceptance": rng.randint(5, 12), "fail_recheck": rng.randint(5, 12),
+            "object": rng.randint(5, 12)}.get(event, rng.randint(1, 6))
+
+
+def _assign_experts(ctx: Context, sims: list[Sim]) -> None:
+    """Experts act only on enterprises assigned to them: each city's expert gets its volunteers."""
+    from .access import assign
+
+    saved, ctx.actor = ctx.actor, PROVINCE_ADMIN
+    try:
+        for sim in sims:
+            assign(ctx, sim.code, expert(sim.city))
+    finally:
+        ctx.actor = saved
+
+
+def run_year(ctx: Context, clock: SteppingClock, *, seed: int,
+             on_day: Callable[[date], None] | None = None,
+             on_month: Callable[[date, Counter[str]], None] | None = None) -> Counter[str]:
+    """Walk the calendar day by day; return counts of applied and refused events."""
+    rng = random.Random(seed)
+    with UnitOfWork(ctx.engine) as uow:
+        plan = current(uow.session, ctx).plan
+    rows = enterprises.listing(ctx)
+    sims = _choose(list(rows), plan.cities, rng)
+    _assign_experts(ctx, sims)
+    start = plan.start + timedelta(days=5)
+    for sim in sims:  # most enrol before 05-31; some late, in June
+        sim.next_day = start + timedelta(days=rng.randint(0, 24) if rng.random() < 0.9 else rng.randint(27, 45))
+    counts: Counter[str] = Counter()
+    day = start
+    cache: dict[str, ActorRecord] = {}
+    while day <= plan.end + timedelta(days=1):
+        clock.at = datetime.combine(day, time(10, 0), SHANGHAI)
+        _apply_day(ctx, day, sims, rng, counts, cache)
+        if on_day:
+            on_day(day)
+        if on_month and (day + timedelta(days=1)).day == 1:
+            on_month(day, counts)
+        day += timedelta(days=1)
+    return counts
+
+
+def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
+               counts: Counter[str], cache: dict[str, ActorRecord]) -> None:
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        camp, ledger = current(s, ctx), Ledger(s, ctx)
+        for sim in sims:
+            if sim.next_day > day or sim.state in ("certified", "withdrawn", "disqualified", "not_achieved"):
+                continue
+            req = _step(sim, day, rng)
+            if req is None:
+                continue
+            name = _actor_for(req.event, sim.city)
+            if name not in cache:
+                cache[name] = actors.lookup(s, name)
+            try:
+                result = apply(s, ledger, ctx, camp, cache[name], req)
+            except CampaignError:
+                counts["refused"] += 1
+                sim.next_day = day + timedelta(days=rng.randint(1, 7))
+                continue
+            counts[req.event] += 1
+            sim.state = result["to_state"]
+            sim.next_day = day + timedelta(days=_delay(req.event, rng))
+            if req.event == "record_pre_assessment":
+                sim.pre_assessed = True
+            elif req.event == "submit_plan":
+                sim.planned = True
+            elif req.event == "record_evaluation" and req.month:
+                sim.months.add(req.month)
+            elif req.event == "publicize":
+                sim.publicity_end = camp.plan.workcal.nth_workday_after(day, camp.plan.publicity_workdays)
+            elif req.event in ("fail_acceptance", "fail_recheck", "object"):
+                sim.publicity_end = None
+        uow.commit()
+
+
+def close_open(ctx: Context) -> int:
+    """Year-end: every participation still open ends as not_achieved (system actor)."""
+    from .states import ACTIVE
+
+    open_codes = [r["code"] for r in enterprises.listing(ctx) if r["state"] in ACTIVE]
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        camp, ledger = current(s, ctx), Ledger(s, ctx)
+        for code in open_codes:
+            apply(s, ledger, ctx, camp, actors.SYSTEM, Request(code, "close"))
+        uow.commit()
+    return len(open_codes)
+
+
+def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
+             echo: Callable[[str], None]) -> dict[str, Any]:
+    from models.db import schema_exists
+
+    if schema_exists(ctx.engine):
+        with UnitOfWork(ctx.engine) as uow:
+            from sqlalchemy import func, select
+
+            from models.tables import Enterprise
+
+            if uow.session.execute(select(func.count()).select_from(Enterprise)).scalar_one():
+                from .errors import Refused
+
+                raise Refused("演示需要空数据库：请在新目录运行或删除 campaign.db (demo needs an empty database)")
+    clock = SteppingClock(date(2024, 5, 6))
+    ctx.clock = clock
+    echo(f"构建模拟省份：{n} 家企业 …")
+    info = setup_province(ctx, home, n, seed)
+    echo(f"已导入 {info['enterprises']} 家企业（{info['file']}）")
+
+    def month_line(day: date, counts: Counter[str]) -> None:
+        done = sum(v for k, v in counts.items() if k != "refused")
+        echo(f"{day:%Y-%m} 月末：累计事件 {done}，其中认定 {counts['certify']}，"
+             f"验收通过 {counts['pass_acceptance']}，被规则拒绝的尝试 {counts['refused']}")
+
+    counts = run_year(ctx, clock, seed=seed, on_month=month_line)
+    closed = close_open(ctx)
+    echo(f"年终关闭未完成的参与：{closed} 家 (not_achieved)")
+    return {"counts": dict(counts), "closed": closed}

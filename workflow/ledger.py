@@ -1,0 +1,136 @@
+"""The audit log in the database: append inside the caller's transaction, verify, digest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, text
+from sqlmodel import Session
+
+from models.tables import AuditEntry, Refusal
+
+from .audit import FIELDS, FORMAT, GENESIS, Verdict, canonical_json, entry_hash, verify_rows
+from .clock import utc_iso
+from .context import Context
+
+_LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_AUDIT)  # built once: the hot path appends one row per event
+_COLUMNS = (*FIELDS, "hash", "format")
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert audit rows (in _COLUMNS order) with the driver's executemany: the rows are plain
+    values already, so SQLAlchemy's per-row parameter processing is pure overhead here."""
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:  # a driver with named parameters: the portable path
+        conn.execute(_INSERT, [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(f"INSERT INTO {quote(_AUDIT.name)} ({', '.join(map(quote, _COLUMNS))}) "
+                         f"VALUES ({', '.join([mark] * len(_COLUMNS))})", rows)
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str | None
+    campaign_year: int | None
+    city: str | None
+    event: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    role: str
+    reason: str = ""
+    payload: Any = None
+
+
+class Ledger:
+    """Appends to the chain within one transaction; the head is read once and kept."""
+
+    def __init__(self, session: Session, ctx: Context) -> None:
+        self.session = session
+        self.ctx = ctx
+        self._head: tuple[int, str] | None = None
+
+    def _load_head(self) -> tuple[int, str]:
+        if self._head is None:
+            conn = self.session.connection()
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            row = conn.execute(
+                select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
+            ).one_or_none()
+            self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+        return self._head
+
+    def _row(self, e: Entry, effective: str, recorded: str) -> tuple[Any, ...]:
+        seq, prev = self._load_head()
+        values = (seq + 1, prev, e.code, e.campaign_year, e.city, e.event, e.from_state,
+                  e.to_state, e.actor, e.role, e.reason,
+                  canonical_json(e.payload if e.payload is not None else {}), effective, recorded)
+        digest = entry_hash(values)
+        self._head = (seq + 1, digest)
+        return (*values, digest, FORMAT)
+
+    def append(self, e: Entry) -> tuple[int, str]:
+        row = self._row(e, utc_iso(self.ctx.now()), utc_iso(self.ctx.wall.now()))
+        _write(self.session.connection(), [row])
+        return row[0], row[-2]
+
+    def append_many(self, entries: Sequence[Entry]) -> int:
+        effective, recorded = utc_iso(self.ctx.now()), utc_iso(self.ctx.wall.now())
+        rows = [self._row(e, effective, recorded) for e in entries]
+        if rows:
+            _write(self.session.connection(), rows)
+        return len(rows)
+
+
+def record_refusal(ctx: Context, *, actor: str | None, code: str | None, event: str,
+                   reason: str, rule: str = "") -> None:
+    """Who tried what and why it was refused, in its own transaction, outside the chain."""
+    try:
+        with Session(ctx.engine) as s:
+            s.add(Refusal(recorded_at=utc_iso(ctx.wall.now()), effective_at=utc_iso(ctx.now()),
+                          actor=actor or "", code=code, event=event, rule=rule, reason=reason))
+            s.commit()
+    except Exception:
+        pass
+
+
+def _stream(engine: Engine, batch: int = 20_000) -> Iterator[Sequence[Any]]:
+    cols = ", ".join((*FIELDS, "hash", "format"))
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(f"SELECT {cols} FROM audit_entry ORDER BY seq")
+        while rows := cur.fetchmany(batch):
+            yield from rows
+        cur.close()
+        raw.rollback()
+    finally:
+        raw.close()
+
+
+def verify(engine: Engine, digest: str | None = None) -> Verdict:
+    return verify_rows(_stream(engine), digest)
+
+
+def state_mismatches(engine: Engine, limit: int = 5) -> list[tuple[str, int, str, str | None]]:
+    """Participations whose state differs from the to_state of their last audit entry."""
+    sql = text("""
+        SELECT e.code, c.year, p.state, a.to_state
+        FROM participation p
+        JOIN enterprise e ON e.id = p.enterprise_id
+        JOIN campaign c ON c.id = p.campaign_id
+        LEFT JOIN (SELECT code, campaign_year, MAX(seq) AS seq FROM audit_entry
+                   WHERE to_state IS NOT NULL GROUP BY code, campaign_year) last
+               ON last.code = e.code AND last.campaign_year = c.year
+        LEFT JOIN audit_entry a ON a.seq = last.seq
+        WHERE a.to_state IS NULL OR a.to_state <> p.state
+        LIMIT :n""")
+    with engine.connect() as conn:
+        return [(r[0], r[1], r[2], r[3]) for r in conn.execute(sql, {"n": limit})]

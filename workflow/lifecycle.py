@@ -1,0 +1,270 @@
+"""The advance service: load, fire the machine, write state and audit together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models.db import UnitOfWork
+from models.tables import City, Enterprise, Evaluation, Participation
+
+from . import creditcode, grades, machine, permissions, rules
+from .actors import SYSTEM, ActorRecord, lookup
+from .campaigns import CampaignRef, current
+from .clock import utc_iso
+from .context import Context
+from .errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
+from .ledger import Entry, Ledger, record_refusal
+from .states import UNENROLLED
+
+_E = Enterprise.__table__  # type: ignore[attr-defined]
+_P = Participation.__table__  # type: ignore[attr-defined]
+_C = City.__table__  # type: ignore[attr-defined]
+_EV = Evaluation.__table__  # type: ignore[attr-defined]
+
+# Statements of the hot path, built once: building a statement costs more than running it.
+_ENTERPRISE = (select(_E.c.id, _E.c.code, _E.c.grade, _E.c.industry, _E.c.ule, _C.c.name.label("city"))
+               .join(_C, _C.c.id == _E.c.city_id).where(_E.c.code == bindparam("code")))
+_PARTICIPATION = select(_P).where(_P.c.enterprise_id == bindparam("eid"), _P.c.campaign_id == bindparam("cid"))
+_MONTHS = select(_EV.c.month).where(_EV.c.participation_id == bindparam("pid"))
+_INSERT_P = insert(_P)
+_UPDATE_P = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
+_UPDATE_GRADE = update(_E).where(_E.c.id == bindparam("b_id")).values(version=_E.c.version + 1)
+_INSERT_EV = insert(_EV)
+
+
+@dataclass
+class Request:
+    code: str
+    event: str
+    reason: str = ""
+    data: dict[str, str] = field(default_factory=dict)
+    target_grade: str | None = None
+    consent: str | None = None
+    month: str | None = None
+    grade: str | None = None
+    override_window: bool = False
+
+
+def _load(session: Session, code: str, campaign_id: int) -> tuple[Any, Any]:
+    conn = session.connection()
+    ent = conn.execute(_ENTERPRISE, {"code": code}).one_or_none()
+    if ent is None:
+        raise NotFound(f"企业 {code} 未登记，请先 campaign enterprise add 或 import (unknown enterprise)")
+    part = conn.execute(_PARTICIPATION, {"eid": ent.id, "cid": campaign_id}).one_or_none()
+    return ent, part
+
+
+def _months(session: Session, part: Any) -> frozenset[str]:
+    rows = session.connection().execute(_MONTHS, {"pid": part.id})
+    return frozenset(r[0] for r in rows)
+
+
+_PART_COLUMNS = tuple(_P.c.keys())
+_PRELOAD = (select(_E.c.id, _E.c.code, _E.c.grade, _E.c.industry, _E.c.ule, _C.c.name.label("city"),
+                   *[_P.c[k].label(f"p_{k}") for k in _PART_COLUMNS])
+            .join(_C, _C.c.id == _E.c.city_id)
+            .outerjoin(_P, (_P.c.enterprise_id == _E.c.id) & (_P.c.campaign_id == bindparam("cid")))
+            .where(_E.c.code.in_(bindparam("codes", expanding=True))))
+_PRELOAD_MONTHS = select(_EV.c.participation_id, _EV.c.month).where(
+    _EV.c.participation_id.in_(bindparam("pids", expanding=True)))
+
+
+class Preloaded:
+    """A batch's enterprises, participations and evaluation months, read in a few queries up
+    front and kept current as `apply` writes (the batch holds the write lock; a change by
+    anyone else still fails the version check). Codes it does not hold are loaded one by one."""
+
+    def __init__(self, session: Session, campaign_id: int, codes: list[str], chunk: int = 500) -> None:
+        self.session, self.campaign_id = session, campaign_id
+        self.rows: dict[str, tuple[Any, Any]] = {}
+        self.months: dict[int, set[str]] = {}
+        conn, wanted = session.connection(), sorted(set(codes))
+        for i in range(0, len(wanted), chunk):
+            for r in conn.execute(_PRELOAD, {"cid": campaign_id, "codes": wanted[i:i + chunk]}):
+                m = r._mapping
+                part = None if m["p_id"] is None else SimpleNamespace(
+                    **{k: m[f"p_{k}"] for k in _PART_COLUMNS})
+                self.rows[r.code] = (SimpleNamespace(id=r.id, code=r.code, grade=r.grade, industry=r.industry,
+                                                     ule=r.ule, city=r.city), part)
+        pids = [p.id for _, p in self.rows.values() if p is not None]
+        for i in range(0, len(pids), chunk):
+            for pid, month in conn.execute(_PRELOAD_MONTHS, {"pids": pids[i:i + chunk]}):
+                self.months.setdefault(pid, set()).add(month)
+
+    def load(self, code: str) -> tuple[Any, Any]:
+        if code not in self.rows:
+            ent, part = _load(self.session, code, self.campaign_id)
+            self.rows[code] = (SimpleNamespace(**ent._mapping),
+                               None if part is None else SimpleNamespace(**part._mapping))
+            if part is not None:
+                self.months[part.id] = set(_months(self.session, part))
+        return self.rows[code]
+
+
+def _payload(req: Request) -> dict[str, Any]:
+    payload: dict[str, Any] = dict(req.data)
+    for key in ("consent", "month", "grade"):
+        value = getattr(req, key)
+        if value:
+            payload[key] = value
+    return payload
+
+
+def _effects(req: Request, camp: CampaignRef, ctx: Context, ent: Any, part: Any,
+             facts: rules.Facts) -> dict[str, Any]:
+    """Column changes the event makes on the participation."""
+    today, ev = ctx.today, req.event
+    if ev == "record_pre_assessment":
+        return {"pre_assessed": True}
+    if ev == "submit_plan":
+        return {"plan_submitted": True}
+    if ev in ("fail_acceptance", "fail_recheck", "object"):
+        return {"failures": part.failures + 1, "publicity_start": None, "publicity_end": None}
+    if ev == "publicize":
+        end = camp.plan.workcal.nth_workday_after(today, camp.plan.publicity_workdays)
+        return {"publicity_start": today, "publicity_end": end}
+    if ev == "certify":
+        return {"achieved_grade": grades.normalise(str(facts.payload.get("grade") or part.target_grade))}
+    return {}
+
+
+def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
+          actor: ActorRecord, req: Request, *, preloaded: Preloaded | None = None) -> dict[str, Any]:
+    """Apply one event inside the caller's transaction; raise without writing on refusal."""
+    code = creditcode.validate(req.code) if len(req.code) == 18 else req.code.strip().upper()
+    if len(code) != 18:
+        raise InvalidInput(f"统一社会信用代码应为18位：'{req.code}'")
+    ent, part = _load(session, code, camp.id) if preloaded is None else preloaded.load(code)
+    state = part.state if part is not None else UNENROLLED
+    role = permissions.authorize(session, actor, req.event, city=ent.city, code=code)
+    target = grades.normalise(req.target_grade) if req.target_grade else (
+        part.target_grade if part is not None else None)
+    payload = _payload(req)
+    facts = rules.Facts(
+        event=req.event, today=ctx.today, state=state, industry=ent.industry, grade=ent.grade,
+        ule=ent.ule, target_grade=target, reason=req.reason, payload=payload,
+        override_window=req.override_window,
+    )
+    if part is not None:
+        facts.failures, facts.plan_submitted = part.failures, part.plan_submitted
+        facts.publicity_start, facts.publicity_end = part.publicity_start, part.publicity_end
+        if req.event in ("record_evaluation", "submit_for_acceptance"):
+            facts.evaluation_months = (_months(session, part) if preloaded is None
+                                       else frozenset(preloaded.months.get(part.id, ())))
+    if req.override_window:
+        permissions.authorize_override(actor)
+        if not req.reason.strip():
+            raise Refused("--override-window 须用 --reason 说明理由", rule="reason")
+    dest, late = machine.fire(camp.plan, facts)
+    conn, now = session.connection(), utc_iso(ctx.now())
+    changes: dict[str, Any]
+    if part is None:
+        changes = {"starting_grade": ent.grade, "target_grade": target}
+        result = conn.execute(_INSERT_P, dict(
+            enterprise_id=ent.id, campaign_id=camp.id, state=dest, consent_ref=payload["consent"],
+            enrolled_late=late, failures=0, pre_assessed=False, plan_submitted=False, version=1,
+            updated_at=now, **changes))
+        assert result.inserted_primary_key is not None
+        pid, version = result.inserted_primary_key[0], 1
+        if preloaded is not None:
+            preloaded.rows[code] = (ent, SimpleNamespace(
+                id=pid, enterprise_id=ent.id, campaign_id=camp.id, state=dest, achieved_grade=None,
+                consent_ref=payload["consent"], enrolled_late=late, failures=0, pre_assessed=False,
+                plan_submitted=False, publicity_start=None, publicity_end=None, version=1,
+                updated_at=now, **changes))
+    else:
+        changes = _effects(req, camp, ctx, ent, part, facts)
+        if req.target_grade and target != part.target_grade:
+            changes["target_grade"] = target
+        version = part.version + 1
+        done = conn.execute(_UPDATE_P, dict(b_id=part.id, b_version=part.version, state=dest,
+                                            version=version, updated_at=now, **changes))
+        if done.rowcount != 1:
+            raise ConcurrentChange(f"企业 {code} 的状态已被他人更改，请刷新后重试 (state changed under you)",
+                                   rule="concurrency")
+        pid = part.id
+        if "achieved_grade" in changes:
+            conn.execute(_UPDATE_GRADE, {"b_id": ent.id, "grade": changes["achieved_grade"]})
+        if preloaded is not None:  # keep the batch's copy current
+            part.__dict__.update(state=dest, version=version, updated_at=now, **changes)
+            if "achieved_grade" in changes:
+                ent.grade = changes["achieved_grade"]
+    details = {k: (str(v) if v is not None and not isinstance(v, (bool, int)) else v)
+               for k, v in changes.items()}
+    if late:
+        details["late"] = True
+    if req.override_window:
+        details["override_window"] = True
+    if req.event == "disqualify":  # the accountability record: who acted on it in this campaign
+        from .accountability import actors_of
+
+        payload["accountable"] = [a["actor"] for a in actors_of(session, code, camp.year)]
+    seq, digest = ledger.append(Entry(code, camp.year, ent.city, req.event, state, dest, actor.name,
+                                      role, req.reason, {**payload, **details}))
+    if req.event == "record_evaluation":
+        conn.execute(_INSERT_EV, {"participation_id": pid, "month": payload["month"],
+                                  "recorded_at": now, "audit_seq": seq})
+        if preloaded is not None:
+            preloaded.months.setdefault(pid, set()).add(payload["month"])
+    return {"code": code, "event": req.event, "from_state": state, "to_state": dest,
+            "seq": seq, "hash": digest, "late": late, "version": version}
+
+
+def advance(ctx: Context, req: Request, *, system: bool = False) -> dict[str, Any]:
+    """One event in its own transaction; refusals are recorded and re-raised."""
+    actor_name = SYSTEM.name if system else ctx.actor
+    try:
+        with UnitOfWork(ctx.engine) as uow:
+            actor = SYSTEM if system else lookup(uow.session, ctx.actor)
+            camp = current(uow.session, ctx)
+            try:
+                result = apply(uow.session, Ledger(uow.session, ctx), ctx, camp, actor, req)
+            except IntegrityError:
+                raise ConcurrentChange(f"企业 {req.code} 已被他人同时更改，请刷新后重试",
+                                       rule="concurrency") from None
+            uow.commit()
+            return result
+    except CampaignError as exc:
+        record_refusal(ctx, actor=actor_name, code=req.code, event=req.event, reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
+
+
+@dataclass
+class BatchOutcome:
+    line: int
+    code: str
+    event: str
+    ok: bool
+    message: str
+
+
+def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, list[BatchOutcome]]:
+    """All rows in one transaction, in order: every row is reported; any refusal undoes all."""
+    outcomes: list[BatchOutcome] = []
+    with UnitOfWork(ctx.engine) as uow:
+        actor = lookup(uow.session, ctx.actor)
+        camp = current(uow.session, ctx)
+        ledger = Ledger(uow.session, ctx)
+        preloaded = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs])
+        for line, req in reqs:
+            try:
+                r = apply(uow.session, ledger, ctx, camp, actor, req, preloaded=preloaded)
+                outcomes.append(BatchOutcome(line, r["code"], req.event, True,
+                                             f"{r['from_state']} → {r['to_state']}"))
+            except CampaignError as exc:
+                outcomes.append(BatchOutcome(line, req.code, req.event, False, str(exc)))
+        ok = all(o.ok for o in outcomes)
+        if ok:
+            uow.commit()
+    if not ok:
+        first = next(o for o in outcomes if not o.ok)
+        record_refusal(ctx, actor=ctx.actor, code=first.code, event="batch",
+                       reason=f"第 {first.line} 行：{first.message}")
+    return ok, outcomes

@@ -1,0 +1,230 @@
+"""Who may do what. The permission matrix is data, kept here in one place (`campaign roles`).
+
+Checks, in order, each refusal naming its rule:
+  利益冲突回避  an actor with a declared conflict of interest may not act on that enterprise at all;
+  权限          the actor holds none of the roles the action needs;
+  城市范围      city-level roles act only in their own city;
+  专家指派      experts act only on enterprises they are assigned to;
+  职责分离      the enterprise's expert may not review its acceptance, and whoever passed its city
+                acceptance may not do its provincial recheck;
+  抽查复核      a participation drawn in a spot check needs a real recheck (no waiver);
+  数据库登录    on PostgreSQL, a login mapped to an actor (`db grant`) acts only as that actor (the
+                database's own trigger enforces it again for raw SQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, literal_column, select
+from sqlmodel import Session
+
+from models.access import Assignment, Conflict, LoginMapping, SpotCheckPick
+from models.tables import Actor, AuditEntry, Campaign, Enterprise, Participation, table
+
+from .actors import ROLE_ZH, ActorRecord
+from .errors import Refused
+
+CITY_ROLES = ("city_coordinator", "city_reviewer")
+SELF = "self"  # the actor concerned (declare_conflict)
+COORD = ("city_coordinator", "province_admin")
+EXPERT = ("expert",)
+RECHECK = ("province_reviewer",)
+ADMIN = ("province_admin",)
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: str
+    zh: str
+    roles: tuple[str, ...]
+    note: str = ""
+
+
+MATRIX: dict[str, Permission] = {p.action: p for p in (
+    Permission("enroll", "纳入培育清单", COORD),
+    Permission("start_assistance", "开始帮扶", COORD),
+    Permission("record_pre_assessment", "记录预评估", EXPERT),
+    Permission("submit_plan", "提交一企一策方案", EXPERT),
+    Permission("begin_tracking", "开始跟踪评估", COORD),
+    Permission("record_evaluation", "记录月度评估", EXPERT),
+    Permission("submit_for_acceptance", "申请验收", COORD),
+    Permission("pass_acceptance", "验收通过", ("city_reviewer",), "本企业的专家不得评审（职责分离）"),
+    Permission("fail_acceptance", "验收未通过", ("city_reviewer",), "本企业的专家不得评审（职责分离）"),
+    Permission("pass_recheck", "复核通过", RECHECK, "通过其市级验收者不得复核（职责分离）"),
+    Permission("waive_recheck", "免于抽查", RECHECK, "通过其市级验收者不得复核；被抽中者不得免查"),
+    Permission("fail_recheck", "复核未通过", RECHECK, "通过其市级验收者不得复核（职责分离）"),
+    Permission("publicize", "公示", COORD),
+    Permission("object", "公示有异议", COORD),
+    Permission("certify", "认定", ADMIN),
+    Permission("withdraw", "自愿退出", COORD),
+    Permission("disqualify", "取消评级资格", ADMIN, "须写明理由；生成问责记录"),
+    Permission("close", "年终关闭", ("system", "province_admin")),
+    Permission("override_window", "超出时间窗口操作", ADMIN, "须写明理由"),
+    Permission("enterprise_add", "登记企业", COORD),
+    Permission("enterprise_update", "修改企业信息", COORD),
+    Permission("enterprise_import", "批量导入企业", COORD, "逐行检查城市范围"),
+    Permission("assign_expert", "指派专家", COORD),
+    Permission("actor_add", "登记操作人", ADMIN, "尚无操作人时无需（初始化）"),
+    Permission("actor_deactivate", "停用操作人", ADMIN),
+    Permission("declare_conflict", "申报利益冲突", (SELF, "province_admin")),
+    Permission("spot_check", "抽查复核抽样", ("province_reviewer", "province_admin")),
+    Permission("submit_deliverable", "报送材料", COORD),
+    Permission("open_request", "登记企业需求", COORD),
+    Permission("answer_request", "答复企业需求", COORD),
+    Permission("record_equipment_update", "记录设备更新", COORD),
+    Permission("contact_add", "登记通知联系人", COORD),
+    Permission("contact_remove", "停用通知联系人", COORD),
+    Permission("db_provision", "数据库角色与行级安全", ADMIN, "仅 PostgreSQL"),
+    Permission("db_grant", "数据库登录映射操作人", ADMIN, "仅 PostgreSQL"),
+)}
+DEFAULT = COORD  # an action missing from the matrix: province_admin and the city's coordinator
+CITYLESS = frozenset({"enterprise_import"})  # the service checks each row's city itself
+
+_E, _P, _A = table(Enterprise).c, table(Participation).c, table(Actor).c
+_CO, _AS, _AU = table(Conflict).c, table(Assignment).c, table(AuditEntry).c
+_CA, _PK, _LM = table(Campaign).c, table(SpotCheckPick).c, table(LoginMapping).c
+
+
+def refuse(rule: str, message: str) -> Refused:
+    """A refusal whose one line starts with the rule it names."""
+    return Refused(f"{rule}：{message}", rule=rule)
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    p = MATRIX.get(action)
+    return p.roles if p else DEFAULT
+
+
+def _zh(roles: tuple[str, ...]) -> str:
+    return "、".join(f"{ROLE_ZH.get(r, '本人')} ({r})" for r in roles)
+
+
+def check_city(actor: ActorRecord, role: str, city: str | None, action: str) -> None:
+    """City-level roles act only in their own city (城市范围)."""
+    if role in CITY_ROLES and city != actor.city and not (city is None and action in CITYLESS):
+        where = city or "省级事项"
+        raise refuse("城市范围", f"{actor.name} 是 {actor.city or '—'} 的{ROLE_ZH[role]}，不能对 {where} 执行 {action} "
+                     "(outside one's city)")
+
+
+# Statements of the hot path (every advance), built once.
+_EXPERT = (select(_AS.id).join_from(table(Assignment), table(Actor), _A.id == _AS.actor_id)
+           .join(table(Enterprise), _E.id == _AS.enterprise_id)
+           .where(_A.name == bindparam("name"), _E.code == bindparam("code")))
+_EXPERT_NOW = _EXPERT.where(_AS.removed_at.is_(None)).limit(1)
+_EXPERT_EVER = _EXPERT.limit(1)
+_CONFLICT = (select(_CO.id).join_from(table(Conflict), table(Actor), _A.id == _CO.actor_id)
+             .join(table(Enterprise), _E.id == _CO.enterprise_id)
+             .where(_A.name == bindparam("name"), _E.code == bindparam("code")).limit(1))
+_AWAITING = (select(_P.id, _CA.year).join_from(table(Participation), table(Enterprise), _E.id == _P.enterprise_id)
+             .join(table(Campaign), _CA.id == _P.campaign_id)
+             .where(_E.code == bindparam("code"), _P.state == "provincial_recheck").limit(1))
+_PASSED = select(_AU.seq).where(_AU.code == bindparam("code"), _AU.campaign_year == bindparam("year"),
+                                _AU.event == "pass_acceptance", _AU.actor == bindparam("name")).limit(1)
+_DRAWN = select(_PK.spot_check_id).where(_PK.participation_id == bindparam("pid")).limit(1)
+_LOGIN = (select(_A.name).join_from(table(LoginMapping), table(Actor), _A.id == _LM.actor_id)
+          .where(_LM.login == literal_column("session_user")))
+
+
+def _expert_of(session: Session, name: str, code: str, *, active: bool) -> bool:
+    q = _EXPERT_NOW if active else _EXPERT_EVER
+    return session.execute(q, {"name": name, "code": code}).first() is not None
+
+
+def _conflict(session: Session, name: str, code: str) -> bool:
+    return session.execute(_CONFLICT, {"name": name, "code": code}).first() is not None
+
+
+def _scope(session: Session, actor: ActorRecord, role: str, action: str, city: str | None,
+           code: str | None, subject: str | None) -> None:
+    if role == SELF and subject != actor.name:
+        raise refuse("权限", f"{action} 只能由本人或省级管理员执行")
+    check_city(actor, role, city, action)
+    if role == "expert" and (code is None or not _expert_of(session, actor.name, code, active=True)):
+        raise refuse("专家指派", f"专家 {actor.name} 未被指派到企业 {code}，请先 campaign assign {code} --expert "
+                     f"{actor.name} (expert not assigned)")
+
+
+def _login_actor(session: Session) -> str | None:
+    """On PostgreSQL, the actor the database login is mapped to (`db grant`), once per session."""
+    key = "campaign_login_actor"
+    if key not in session.info:
+        conn = session.connection()
+        session.info[key] = None if conn.dialect.name != "postgresql" else conn.execute(_LOGIN).scalar_one_or_none()
+    value = session.info[key]
+    return str(value) if value is not None else None
+
+
+def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | None,
+              code: str | None, subject: str | None = None) -> str:
+    """Return the role under which `actor` performs `action`, or raise Refused naming the rule."""
+    allowed = roles_for(action)
+    if session is not None and (login := _login_actor(session)) and login != actor.name:
+        raise refuse("数据库登录", f"当前数据库登录映射为操作人 {login}，不能以 {actor.name} 的名义操作 "
+                     "(the database login writes as another actor)")
+    if code and actor.role != "system" and _conflict(session, actor.name, code):
+        raise refuse("利益冲突回避", f"{actor.name} 已申报与企业 {code} 存在利益冲突，须回避 "
+                     "(declared conflict of interest)")
+    held = [r for r in actor.roles if r in allowed] + ([SELF] if SELF in allowed else [])
+    if not held:
+        raise refuse("权限", f"{actor.name}（{_zh(actor.roles)}）无权执行 {action}；须为 {_zh(allowed)} "
+                     "(not permitted)")
+    first: Refused | None = None
+    for role in held:
+        try:
+            _scope(session, actor, role, action, city, code, subject)
+        except Refused as exc:
+            first = first or exc
+            continue
+        if code:
+            _separation(session, actor, action, code)
+        return role if role != SELF else actor.role
+    assert first is not None
+    raise first
+
+
+def _awaiting_recheck(session: Session, code: str) -> tuple[int, int] | None:
+    """(participation id, campaign year) of the enterprise's participation awaiting recheck."""
+    row = session.execute(_AWAITING, {"code": code}).first()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _separation(session: Session, actor: ActorRecord, action: str, code: str) -> None:
+    if action in ("pass_acceptance", "fail_acceptance") and _expert_of(session, actor.name, code, active=False):
+        raise refuse("职责分离", f"{actor.name} 是企业 {code} 的帮扶专家，不得评审其验收 (separation of duties)")
+    if action not in ("pass_recheck", "waive_recheck", "fail_recheck"):
+        return
+    awaiting = _awaiting_recheck(session, code)
+    if awaiting is None:
+        return  # the state machine refuses it with the state
+    pid, year = awaiting
+    passed = session.execute(_PASSED, {"code": code, "year": year, "name": actor.name}).first()
+    if passed:
+        raise refuse("职责分离", f"{actor.name} 通过了企业 {code} 的市级验收（审计 #{passed[0]}），不得进行省级复核 "
+                     "(separation of duties)")
+    if action == "waive_recheck" and session.execute(_DRAWN, {"pid": pid}).first():
+        raise refuse("抽查复核", f"企业 {code} 已被抽查复核抽中，须实际复核（pass_recheck 或 fail_recheck），"
+                     "不得免于抽查")
+
+
+def authorize_override(actor: ActorRecord) -> None:
+    if "province_admin" not in actor.roles and actor.role != "system":
+        raise refuse("权限", "只有省级管理员 (province_admin) 可以 --override-window")
+
+
+def authorize_actor_admin(actor: ActorRecord, action: str = "actor_add") -> None:
+    """Only a province_admin manages actors once the first one exists."""
+    if "province_admin" not in actor.roles:
+        raise refuse("权限", f"只有省级管理员 (province_admin) 可以管理操作人（{action}）")
+
+
+def matrix() -> list[dict[str, object]]:
+    """The matrix as rows, for `campaign roles`."""
+    scope = {"city_coordinator": "本市", "city_reviewer": "本市", "expert": "受指派企业", SELF: "本人"}
+    rows: list[dict[str, object]] = [{"action": p.action, "zh": p.zh, "roles": list(p.roles),
+             "scope": "；".join(f"{r}: {scope[r]}" for r in p.roles if r in scope), "note": p.note}
+            for p in MATRIX.values()]
+    rows.append({"action": "(其他 other)", "zh": "未列出的操作", "roles": list(DEFAULT),
+                 "scope": "city_coordinator: 本市", "note": "默认规则 (default)"})
+    return rows

@@ -1,0 +1,171 @@
+"""Guards of the lifecycle (pure): windows, consent, grades, ULE, publicity.
+
+Each guard raises Refused with the rule and the reason; none returns False.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from . import grades
+from .errors import Refused
+from .plan import Plan
+from .states import EVENTS, STATE_ZH
+
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass
+class Facts:
+    """Everything a guard may look at, as plain values."""
+
+    event: str
+    today: date
+    state: str
+    industry: str = ""
+    grade: str = grades.UNRATED
+    ule: str = ""
+    target_grade: str | None = None
+    failures: int = 0
+    plan_submitted: bool = False
+    evaluation_months: frozenset[str] = frozenset()
+    publicity_start: date | None = None
+    publicity_end: date | None = None
+    reason: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    override_window: bool = False
+
+
+def check_window(plan: Plan, facts: Facts) -> bool:
+    """Raise when outside the event's window; return True when allowed but late."""
+    w = plan.window(facts.event)
+    closes = w.closes_for(facts.failures > 0)
+    if not facts.override_window:
+        if w.opens and facts.today < w.opens:
+            raise Refused(
+                f"{facts.event} 的时间窗口自 {w.opens} 起，今天是 {facts.today} "
+                f"(window opens {w.opens})", rule="window")
+        if closes and facts.today > closes:
+            extra = "" if facts.failures or not w.closes_after_failure else \
+                f"；曾未通过的可至 {w.closes_after_failure}"
+            raise Refused(
+                f"{facts.event} 的时间窗口已于 {closes} 关闭{extra}，今天是 {facts.today} "
+                f"(window closed {closes})", rule="window")
+    return bool(w.late_after and facts.today > w.late_after)
+
+
+def _require(payload: dict[str, Any], keys: tuple[str, ...], event: str, hint: str) -> None:
+    missing = [k for k in keys if not str(payload.get(k, "")).strip()]
+    if missing:
+        raise Refused(f"{event} 缺少 {', '.join(missing)}：{hint}", rule="payload")
+
+
+def _enroll(plan: Plan, f: Facts) -> None:
+    if not str(f.payload.get("consent", "")).strip():
+        raise Refused("纳入培育清单须有企业自愿申请 (consent reference)：请用 --consent 给出编号",
+                      rule="企业自愿")
+    target = f.target_grade
+    if not target:
+        raise Refused("请用 --target-grade 给出目标等级 (target grade)", rule="target")
+    if not grades.is_higher(target, f.grade):
+        raise Refused(f"目标等级 {target} 须高于现绩效等级 {f.grade} (target must be above current)",
+                      rule="target")
+
+
+def _plan(plan: Plan, f: Facts) -> None:
+    _require(f.payload, ("summary", "measures", "completion_date"), "submit_plan",
+             "--data summary=… --data measures=… --data completion_date=YYYY-MM-DD")
+    try:
+        date.fromisoformat(str(f.payload["completion_date"]))
+    except ValueError:
+        raise Refused(f"completion_date '{f.payload['completion_date']}' 应为 YYYY-MM-DD",
+                      rule="payload") from None
+
+
+def _begin_tracking(plan: Plan, f: Facts) -> None:
+    if not f.plan_submitted:
+        raise Refused("开始跟踪评估前须先提交一企一策方案 (submit_plan first)", rule="一企一策")
+
+
+def _evaluation(plan: Plan, f: Facts) -> None:
+    month = str(f.payload.get("month", ""))
+    if not MONTH_RE.match(month):
+        raise Refused(f"请用 --month YYYY-MM 指定评估月份，收到 '{month}'", rule="payload")
+    if month > f.today.strftime("%Y-%m"):
+        raise Refused(f"不能记录未来月份 {month} 的评估（今天 {f.today}）", rule="month")
+    if month < plan.start.strftime("%Y-%m"):
+        raise Refused(f"评估月份 {month} 早于行动开始 {plan.start}", rule="month")
+    if month in f.evaluation_months:
+        raise Refused(f"{month} 的月度评估已记录，每月一次 (one evaluation per month)",
+                      rule="每月一次")
+
+
+def _submit_for_acceptance(plan: Plan, f: Facts) -> None:
+    if not f.evaluation_months:
+        raise Refused("申请验收前须至少有一次月度评估 (needs an evaluation)", rule="跟踪评估")
+    if f.industry in plan.ule_industries and f.target_grade == "A" and f.ule != "publicized":
+        raise Refused(
+            f"{f.industry}企业创A须完成超低排放改造并公示，当前超低排放状态为 {f.ule or '未填报'} "
+            "(ULE must be publicized)", rule="超低排放")
+
+
+def _publicize(plan: Plan, f: Facts) -> None:
+    if f.publicity_start is not None:
+        raise Refused(f"已于 {f.publicity_start} 开始公示，至 {f.publicity_end} 结束", rule="公示")
+
+
+def _object(plan: Plan, f: Facts) -> None:
+    if f.publicity_start is None or f.publicity_end is None or f.today > f.publicity_end:
+        raise Refused("异议只能在公示期内提出 (objection only during publicity)", rule="公示")
+
+
+def _certify(plan: Plan, f: Facts) -> None:
+    if f.publicity_end is None:
+        raise Refused("认定前须先公示 (publicize first)", rule="公示")
+    if f.today <= f.publicity_end:
+        raise Refused(f"公示期至 {f.publicity_end} 结束，之后方可认定 (publicity not over)",
+                      rule="公示")
+    grade = f.payload.get("grade") or f.target_grade
+    if grade:
+        grades.normalise(str(grade))
+
+
+def _close(plan: Plan, f: Facts) -> None:
+    if f.today < plan.end and not f.override_window:
+        raise Refused(f"年终关闭须在行动结束日 {plan.end} 及以后", rule="window")
+
+
+_SPECIFIC = {
+    "enroll": _enroll,
+    "record_pre_assessment": lambda p, f: _require(
+        f.payload, ("findings",), "record_pre_assessment", "--data findings=…"),
+    "submit_plan": _plan,
+    "begin_tracking": _begin_tracking,
+    "record_evaluation": _evaluation,
+    "submit_for_acceptance": _submit_for_acceptance,
+    "publicize": _publicize,
+    "object": _object,
+    "certify": _certify,
+    "close": _close,
+}
+
+
+def check(plan: Plan, facts: Facts) -> bool:
+    """Run every guard of the event; return the late flag, raise Refused otherwise."""
+    spec = EVENTS[facts.event]
+    if facts.state not in spec.sources:
+        raise Refused(
+            f"当前状态为 {facts.state}（{STATE_ZH.get(facts.state, '')}），不能执行 {facts.event}；"
+            f"{spec.zh}只能从 {', '.join(spec.sources)} 执行 (invalid from state {facts.state})",
+            rule="state")
+    if spec.needs_reason and not facts.reason.strip():
+        raise Refused(f"{facts.event}（{spec.zh}）须用 --reason 说明理由 (reason required)",
+                      rule="reason")
+    late = check_window(plan, facts) if facts.event != "close" else False
+    guard = _SPECIFIC.get(facts.event)
+    if guard:
+        guard(plan, facts)
+    return late
