@@ -1,0 +1,136 @@
+"""One scheduler tick: every alert due as of the campaign clock, once; the year-end close; delivery.
+
+Alerts are recorded (notices with a unique natural key) and committed before anything is sent;
+delivery runs after the commit and fails softly. Ticking again, or after days of downtime, sends
+each alert at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from models.db import UnitOfWork
+from models.tables import Enterprise, Participation, table
+
+from . import deadlines, loaded, obligations, requests
+from .actors import SYSTEM
+from .alerts import Alert
+from .campaigns import CampaignRef
+from .clock import utc_iso
+from .context import Context
+from .errors import CampaignError
+from .ledger import Entry, Ledger, record_refusal
+from .lifecycle import Request, apply
+from .states import ACTIVE
+
+log = logging.getLogger("campaign.scheduler")
+TICK_LOCK = 727_3001  # PostgreSQL: one tick at a time per database
+SOURCES = (deadlines.due_alerts, requests.due_alerts, obligations.evaluation_alerts,
+           obligations.certify_alerts)
+CLOSE_REASON = "行动结束，年终关闭 (campaign ended)"
+_P, _E = table(Participation).c, table(Enterprise).c
+
+
+def collect(s: Session, camp: CampaignRef, today: date) -> tuple[list[Alert], set[date]]:
+    """The alerts due today (latest of each series) and the days later alerts fall due."""
+    found: list[Alert] = []
+    wake: set[date] = set()
+    for source in SOURCES:
+        more, days = source(s, camp, today)
+        found += more
+        wake |= days
+    if today <= camp.plan.end:
+        wake.add(camp.plan.end + timedelta(days=1))  # the year-end close
+    return found, wake
+
+
+def wake_days(ctx: Context) -> list[date]:
+    """Every future day on which some alert or the year-end close falls due (for the scheduler)."""
+    days: set[date] = set()
+    with UnitOfWork(ctx.engine) as uow:
+        for camp in loaded.every(uow.session, ctx):
+            days |= collect(uow.session, camp, ctx.today)[1]
+    return sorted(d for d in days if d > ctx.today)
+
+
+def _enqueue(s: Session, ctx: Context, camp: CampaignRef, today: date) -> list[dict[str, Any]]:
+    from notifications import enqueue
+
+    stamp, made = utc_iso(ctx.now()), list[dict[str, Any]]()
+    if today > camp.plan.end + timedelta(days=max(camp.plan.overdue_repeat_days, 1)):
+        return made  # a campaign long over sends no catch-up alerts (its year-end close still runs)
+    common = {"authority": camp.plan.authority, "campaign": camp.plan.name}
+    for a in collect(s, camp, today)[0]:
+        nid = enqueue(s, kind=a.kind, key=a.key, city=a.city, code=a.code, due=a.due,
+                      context={**common, **a.context}, created_at=stamp)
+        if nid is not None:
+            made.append({"id": nid, "kind": a.kind, "key": a.key, "city": a.city, "code": a.code,
+                         "due": a.due.isoformat() if a.due else None})
+    if made:
+        Ledger(s, ctx).append(Entry(None, camp.year, None, "scheduler_alerts", None, None, SYSTEM.name,
+                                    "system", "", {"as_of": today.isoformat(),
+                                                   "notices": [m["key"] for m in made]}))
+    return made
+
+
+def close_year(ctx: Context, camp: CampaignRef) -> tuple[int, list[str]]:
+    """The day after the campaign's end: every open participation is closed (not_achieved)."""
+    refused: list[str] = []
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        codes = s.execute(select(_E.code).join(table(Participation), _P.enterprise_id == _E.id)
+                          .where(_P.campaign_id == camp.id, _P.state.in_(ACTIVE)).order_by(_E.code)).scalars().all()
+        ledger, closed = Ledger(s, ctx), 0
+        for code in codes:
+            try:
+                apply(s, ledger, ctx, camp, SYSTEM, Request(code, "close", reason=CLOSE_REASON))
+                closed += 1
+            except CampaignError as exc:
+                refused.append(f"{code}: {exc}")
+        uow.commit()
+    for line in refused:
+        record_refusal(ctx, actor=SYSTEM.name, code=line[:18], event="close", reason=line)
+    return closed, refused
+
+
+def deliver(ctx: Context, rounds: int = 50) -> dict[str, Any]:
+    """Deliver committed notices; a failure is logged and retried later, never raised."""
+    from notifications import deliver_pending
+
+    total: Counter[str] = Counter()
+    try:
+        for _ in range(rounds):
+            got = deliver_pending(ctx.engine, home=ctx.home, now=ctx.now())
+            total.update(got)
+            if not got.get("delivered") and not got.get("failed"):
+                break
+    except Exception as exc:
+        log.exception("delivery failed")
+        return {**total, "error": f"{type(exc).__name__}: {exc}"}
+    return dict(total)
+
+
+def tick(ctx: Context, *, send: bool = True) -> dict[str, Any]:
+    """Do all the work due as of the campaign clock, once."""
+    today = ctx.today
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        if s.connection().dialect.name == "postgresql":
+            s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TICK_LOCK})
+        camps = loaded.every(s, ctx)
+        made = [n for camp in camps for n in _enqueue(s, ctx, camp, today)]
+        uow.commit()
+    closed, refused = 0, list[str]()
+    for camp in camps:
+        if today > camp.plan.end:
+            n, r = close_year(ctx, camp)
+            closed, refused = closed + n, refused + r
+    return {"as_of": today.isoformat(), "created": len(made),
+            "by_kind": dict(Counter(n["kind"] for n in made)), "notices": made,
+            "closed": closed, "close_refused": refused, "delivery": deliver(ctx) if send else None}
