@@ -1,0 +1,39 @@
+"""Notices: rendering and delivery, reacting to what the workflow emits.
+
+The interface the workflow (the scheduler, the lifecycle) uses:
+
+    enqueue(session, *, kind, key, city, code, due, context, created_at) -> int | None
+        Render the notice in the caller's transaction (no commit); None when `key` exists.
+    deliver_pending(engine, *, home, now) -> dict
+        Deliver committed notices that are pending or due for retry; counts per outcome.
+
+Everything else (templates, channels, settings) is behind these two functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from .kinds import KINDS, Kind
+from .queue import enqueue
+
+__all__ = ["KINDS", "Kind", "deliver_pending", "enqueue"]
+
+logging.getLogger("campaign.notifications").addHandler(logging.NullHandler())
+
+
+def deliver_pending(engine: Engine, *, home: Path, now: datetime) -> dict[str, int]:
+    """Deliver every notice that is pending, or failed and due for retry at `now`.
+
+    Each round writes the outbox file and sends to the city's contacts (e-mail when SMTP is
+    configured, webhooks); every attempt is recorded. Returns counts:
+    {"delivered", "failed", "attempts", "skipped"} (skipped: e-mail contacts with no SMTP set).
+    """
+    from .delivery import deliver
+    from .settings import load
+
+    return deliver(engine, load(home), now)

@@ -1,0 +1,128 @@
+"""Who receives a city's notices: `campaign contact add | list` (validated, audited)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from models.notices import Contact
+from models.tables import table
+from workflow.clock import utc_iso
+from workflow.context import Context
+from workflow.errors import InvalidInput, NotFound, Refused
+
+from .channels import mask_url
+
+_C = table(Contact)
+PROVINCE = ("省级", "省", "河南省", "province")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def validate_email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInput(f"电子邮件地址 '{value}' 格式不正确 (invalid e-mail address)")
+    return value
+
+
+def validate_webhook(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise InvalidInput(f"Webhook 地址 '{mask_url(value)}' 应为 http(s):// 开头的完整网址 (invalid URL)")
+    return value
+
+
+def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | None = None,
+        name: str = "") -> dict[str, Any]:
+    """Add a contact for a city ('省级' for the province); audited in the same transaction."""
+    from models.db import UnitOfWork
+    from workflow.actors import city_id, lookup
+    from workflow.ledger import Entry, Ledger
+
+    if not email and not webhook:
+        raise InvalidInput("请至少提供 --email 或 --webhook (an address is required)")
+    email = validate_email(email) if email else None
+    webhook = validate_webhook(webhook) if webhook else None
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        actor = lookup(s, ctx.actor)
+        cname = None if city.strip() in PROVINCE else city_id(s, city)[1]
+        _authorize(actor, cname)
+        if _exists(s, cname, email, webhook):
+            raise InvalidInput(f"{cname or '省级'}已有相同的联系人地址 (contact exists)")
+        created = utc_iso(ctx.wall.now())
+        result = s.connection().execute(insert(_C).values(
+            city=cname, name=name.strip(), email=email, webhook=webhook, active=True, created_at=created))
+        cid = int(result.inserted_primary_key[0])  # type: ignore[index]
+        shown = _shown(cid, cname, name.strip(), email, webhook)
+        Ledger(s, ctx).append(Entry(None, None, cname, "contact_add", None, None, actor.name,
+                                    actor.role, "", {k: v for k, v in shown.items() if k != "active"}))
+        uow.commit()
+    return shown
+
+
+def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
+    """Stop sending to a contact (kept, marked inactive; audited)."""
+    from models.db import UnitOfWork
+    from workflow.actors import lookup
+    from workflow.ledger import Entry, Ledger
+
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        actor = lookup(s, ctx.actor)
+        row = s.execute(select(_C.c.city, _C.c.name, _C.c.email, _C.c.webhook, _C.c.active)
+                        .where(_C.c.id == contact_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"联系人 {contact_id} 不存在 (no such contact)")
+        _authorize(actor, row[0])
+        if not row[4]:
+            raise InvalidInput(f"联系人 {contact_id} 已停用 (already removed)")
+        s.execute(update(_C).where(_C.c.id == contact_id).values(active=False))
+        shown = _shown(contact_id, row[0], row[1], row[2], row[3], False)
+        Ledger(s, ctx).append(Entry(None, None, row[0], "contact_remove", None, None, actor.name,
+                                    actor.role, "", {k: v for k, v in shown.items() if k != "active"}))
+        uow.commit()
+    return shown
+
+
+def _authorize(actor: Any, city: str | None) -> None:
+    if "province_admin" not in actor.roles and (city is None or actor.city != city):
+        raise Refused(f"操作人 {actor.name} 只能管理{actor.city or '本市'}的联系人；"
+                      "省级及其他城市须由省级管理员办理 (permission)", rule="permission")
+
+
+def _exists(s: Session, city: str | None, email: str | None, webhook: str | None) -> bool:
+    same_city = _C.c.city.is_(None) if city is None else _C.c.city == city
+    for column, value in ((_C.c.email, email), (_C.c.webhook, webhook)):
+        if value and s.execute(select(_C.c.id).where(same_city, column == value)).first():
+            return True
+    return False
+
+
+def _shown(cid: int, city: str | None, name: str, email: str | None, webhook: str | None,
+           active: bool = True) -> dict[str, Any]:
+    """A contact as shown and audited: the webhook's key or token is masked."""
+    return {"id": cid, "city": city, "name": name, "email": email,
+            "webhook": mask_url(webhook) if webhook else None, "active": active}
+
+
+def listing(ctx: Context, *, city: str | None = None, every: bool = False) -> list[dict[str, Any]]:
+    query = select(_C.c.id, _C.c.city, _C.c.name, _C.c.email, _C.c.webhook, _C.c.active).order_by(_C.c.id)
+    if not every:
+        query = query.where(_C.c.active.is_(True))
+    with Session(ctx.engine) as s:
+        if city is not None:
+            cname = None if city.strip() in PROVINCE else _city(s, city)
+            query = query.where(_C.c.city.is_(None) if cname is None else _C.c.city == cname)
+        return [_shown(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5])) for r in s.execute(query)]
+
+
+def _city(s: Session, city: str) -> str:
+    from workflow.actors import city_id
+
+    return city_id(s, city)[1]

@@ -1,0 +1,111 @@
+"""Putting notices in the table: enqueue inside the caller's transaction, never twice per key."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models.notices import Notice
+from models.tables import table
+from workflow.clock import local_date, utc_iso
+
+from . import kinds
+from .render import TIME_LIMIT, Rendered, RenderError, render
+from .settings import templating
+
+log = logging.getLogger("campaign.notifications")
+_N = table(Notice)
+
+
+def plain(value: Any) -> Any:
+    """Context values as plain JSON values: dates become ISO strings."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def full_context(context: Mapping[str, Any], *, city: str | None, code: str | None,
+                 due: date | None, created_at: str) -> dict[str, Any]:
+    """The caller's context with the common keys filled in where it left them out."""
+    issued = local_date(datetime.fromisoformat(created_at.replace("Z", "+00:00")))
+    defaults = {"authority": kinds.AUTHORITY, "campaign": kinds.CAMPAIGN, "issued": issued,
+                "city": city, "code": code, "due": due}
+    merged = {k: v for k, v in defaults.items() if v is not None}
+    merged.update(context)
+    return {k: plain(v) for k, v in merged.items()}
+
+
+def canonical(context: Mapping[str, Any]) -> str:
+    return json.dumps(context, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def backoff(attempts: int, now: datetime, cap_minutes: int = 360) -> str:
+    """When to try again after `attempts` failed rounds: 2^attempts minutes, capped."""
+    minutes = min(2 ** min(attempts, 20), cap_minutes)
+    return utc_iso(now + timedelta(minutes=minutes))
+
+
+def try_render(kind: str, context: Mapping[str, Any], templates: Path | None,
+               timeout: float = TIME_LIMIT) -> Rendered | RenderError:
+    """Render, turning every failure into a RenderError value (delivery fails softly)."""
+    if templates is not None and not templates.is_dir():
+        return RenderError(str(templates), 0, "模板目录不存在 (templates directory not found)")
+    try:
+        return render(kind, context, templates=templates, timeout=timeout)
+    except RenderError as exc:
+        return exc
+    except Exception as exc:  # never lose a notice to an unexpected error
+        return RenderError(f"{kind}.j2", 0, f"{type(exc).__name__}: {exc}")
+
+
+def exists(session: Session, key: str) -> bool:
+    return session.execute(select(_N.c.id).where(_N.c.key == key)).first() is not None
+
+
+def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: str | None,
+            due: date | None, context: dict[str, Any], created_at: str) -> int | None:
+    """Render the notice of `kind` and insert it in the caller's transaction (no commit).
+
+    Returns the new notice id, or None when a notice with this `key` exists already. A template
+    that fails to render does not lose the notice: it is stored as failed, with the error, and
+    rendered again on retry.
+    """
+    spec = kinds.get(kind)
+    if not key or len(key) > 255:
+        raise ValueError("notice key must be 1..255 characters")
+    if exists(session, key):
+        return None
+    ctx = full_context(context, city=city, code=code, due=due, created_at=created_at)
+    templates, timeout = templating()
+    outcome = try_render(spec.name, ctx, templates, timeout)
+    row: dict[str, Any] = {"key": key, "kind": spec.name, "city": city, "code": code, "due": due,
+                           "context": canonical(ctx), "created_at": created_at, "attempts": 0}
+    if isinstance(outcome, RenderError):
+        log.warning("notice %s: %s", key, outcome)
+        at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        row.update(status="failed", subject="", body="", template=outcome.template,
+                   error=str(outcome), next_attempt_at=backoff(0, at))
+    else:
+        row.update(status="pending", subject=outcome.subject, body=outcome.body,
+                   template=outcome.template, error="", next_attempt_at=None)
+    try:
+        with session.begin_nested():
+            result = session.connection().execute(insert(_N).values(**row))
+    except IntegrityError:  # a racing duplicate: the savepoint is gone, the caller's work is not
+        return None
+    pk = result.inserted_primary_key
+    return int(pk[0]) if pk else None
