@@ -1,0 +1,73 @@
+"""export attachment1…5 | equipment record | equipment list."""
+
+from __future__ import annotations
+
+import click
+
+from cli import context, emit_json, json_option, table
+
+
+@click.command()
+@click.argument("kind", metavar="attachment{1,2,3,4,5}")
+@click.option("--city", default=None, help="Reporting unit, e.g. 许昌市.")
+@click.option("--all-cities", is_flag=True, help="Province workbook: one sheet per city.")
+@click.option("--period", default=None, help="YYYY-MM: 附件4 the evaluation month, 附件5 the report.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="FILE.xlsx (printable) or FILE.csv.")
+def export(kind: str, city: str | None, all_cities: bool, period: str | None, out: str) -> None:
+    """Export one of the plan's five attachments (附件1–5) for a city or the province."""
+    from workflow.exports import attachment, normalise_kind
+    from workflow.writers import check_out, write
+
+    if city and all_cities:
+        raise click.UsageError("--city 与 --all-cities 不能同时使用")
+    kind = normalise_kind(kind)
+    check_out(out)
+    sheets = attachment(context(), kind, city=city, all_cities=all_cities, period=period)
+    path = write(sheets, out)
+    rows = sum(len(s.rows) for s in sheets)
+    what = f"全省 {len(sheets)} 个城市" if all_cities else f"《{sheets[0].title}》"
+    click.echo(f"已导出 {sheets[0].label} {what}，{rows} 行 → {path}")
+
+
+@click.group()
+def equipment() -> None:
+    """Equipment updates (附件3 开展设备更新企业名单)."""
+
+
+@equipment.command("record")
+@click.argument("code")
+@click.option("--project", required=True, help="设备更新项目名称.")
+@click.option("--equipment", "equipment_", required=True, help="更新的设备（设施）.")
+@click.option("--investment", default=None, help="投资额（万元）.")
+@click.option("--completed", default=None, help="完成时间 YYYY-MM-DD.")
+@click.option("--funding", default="", help="资金来源, e.g. 大气污染防治资金.")
+@json_option
+def equipment_record(code: str, project: str, equipment_: str, investment: str | None,
+                     completed: str | None, funding: str, as_json: bool) -> None:
+    """Record an equipment update on a participation (audited)."""
+    from workflow.equipment import Update, record
+
+    r = record(context(), Update(code, project, equipment_, investment, completed, funding))
+    if as_json:
+        emit_json(r)
+        return
+    money = f"，投资 {r['investment']:g} 万元" if r["investment"] is not None else ""
+    click.echo(f"已登记设备更新 #{r['id']} {r['code']}：{r['project']}{money}，审计 #{r['seq']}")
+
+
+@equipment.command("list")
+@click.option("--city", default=None)
+@json_option
+def equipment_list(city: str | None, as_json: bool) -> None:
+    """Equipment updates of the current campaign."""
+    from workflow.equipment import listing
+
+    rows = listing(context(), city=city)
+    if as_json:
+        emit_json(rows)
+        return
+    table(f"设备更新 Equipment updates（{len(rows)}）", ["#", "企业", "城市", "项目", "设备", "万元", "完成"],
+          [[r["id"], r["name"], r["city"], r["project"], r["equipment"],
+            "" if r["investment"] is None else f"{r['investment']:g}", r["completed"] or ""]
+           for r in rows])

@@ -1,0 +1,33 @@
+"""The overdue matrix reads the cities' submissions and the enterprises' requests (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.test_lifecycle_cli import ENROLL
+from tests.conftest import CODE, Cli
+
+COORD = "许昌联络员"
+
+
+def test_the_matrix_separates_on_time_late_overdue_and_pending_items(campaign: Cli) -> None:
+    campaign(*ENROLL, now="2024-05-20", actor=COORD)
+    campaign("deliverable", "submit", "--city", "许昌", "--kind", "attachment1", now="2024-06-03", actor=COORD)
+    campaign("deliverable", "submit", "--city", "许昌", "--kind", "attachment2", now="2024-06-14", actor=COORD)
+    campaign("request", "open", CODE, "--subject", "申请环评审批指导", "--received", "2024-06-03",
+             now="2024-06-03", actor=COORD)
+    campaign("request", "open", CODE, "--subject", "咨询治理设施选型", "--received", "2024-06-28",
+             now="2024-06-28", actor=COORD)
+    r = json.loads(campaign("report", "overdue", "--city", "许昌", "--json", now="2024-07-01").stdout)
+    (xu,) = r["matrix"]
+    assert xu["cells"]["attachment1"] == {"late": 1}  # due 05-31, submitted 06-03
+    assert xu["cells"]["attachment2"] == {"done": 1}
+    assert xu["cells"]["attachment4"] == {"overdue": 1, "pending": 5}  # June's report is past due
+    assert xu["cells"]["requests"] == {"overdue": 1, "pending": 1}
+    (late,) = [e for e in r["enterprises"] if e["issue"] == "overdue_request"]
+    assert late["code"] == CODE and "申请环评审批指导" in late["detail"]
+    deadlines = json.loads(campaign("deadlines", "--city", "许昌", "--json", now="2024-07-01").stdout)
+    assert {d["kind"]: d["status"] for d in deadlines if d["kind"] in ("attachment1", "attachment2")} == \
+        {"attachment1": "late", "attachment2": "submitted"}
+    text = campaign("report", "overdue", "--city", "许昌", now="2024-07-01").stdout
+    assert "迟1" in text and "诉求逾期未答复" in text
