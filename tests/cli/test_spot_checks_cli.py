@@ -1,0 +1,116 @@
+"""Fair spot checks (抽查复核): reproducible draws, audited, and no waiver for those drawn."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.conftest import Cli, bootstrap
+from workflow.creditcode import make
+
+XU = [make(f"9141100{i:010d}") for i in range(1, 7)]  # six 许昌 enterprises
+ZZ = [make(f"9141010{i:010d}") for i in range(1, 3)]  # two 郑州 enterprises
+
+
+def _batch(cli: Cli, now: str, actor: str, event: str, codes: list[str], **cols: str) -> None:
+    f = cli.home / f"{event}-{actor}.csv"
+    with f.open("w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out)
+        w.writerow(["code", "event", *[k.replace("__", ".") for k in cols]])
+        w.writerows([[c, event, *cols.values()] for c in codes])
+    cli("advance", "--file", str(f), now=now, actor=actor)
+
+
+def awaiting_recheck(cli: Cli) -> None:
+    """Six 许昌 and two 郑州 enterprises through city acceptance, waiting for the provincial recheck."""
+    bootstrap(cli)
+    cli("actor", "add", "郑州评审", "--role", "city_reviewer", "--city", "郑州市", now="2024-05-06", actor="省管理员")
+    f = cli.home / "e.csv"
+    f.write_text("code,name,city,industry,grade\n" + "".join(
+        f"{c},企业{i},{'许昌市' if c in XU else '郑州市'},铸造,C\n" for i, c in enumerate(XU + ZZ)), encoding="utf-8")
+    cli("enterprise", "import", str(f), now="2024-05-10", actor="省管理员")
+    for c in XU + ZZ:
+        cli("assign", c, "--expert", "王专家", now="2024-05-10", actor="省管理员")
+    for codes, coordinator, reviewer in ((XU, "许昌联络员", "许昌评审"), (ZZ, "郑州联络员", "郑州评审")):
+        _batch(cli, "2024-05-20", coordinator, "enroll", codes, consent="自愿", target_grade="B")
+        _batch(cli, "2024-06-03", coordinator, "start_assistance", codes)
+        _batch(cli, "2024-06-10", "王专家", "submit_plan", codes, data__summary="s", data__measures="m",
+               data__completion_date="2024-09-30")
+        _batch(cli, "2024-06-17", coordinator, "begin_tracking", codes)
+        _batch(cli, "2024-07-20", "王专家", "record_evaluation", codes, month="2024-07")
+        _batch(cli, "2024-07-22", coordinator, "submit_for_acceptance", codes)
+        _batch(cli, "2024-07-25", reviewer, "pass_acceptance", codes)
+
+
+def sample(cli: Cli, *args: str, actor: str = "省复核员", expect: int = 0) -> dict:
+    r = cli("recheck", "sample", *args, "--json", now="2024-08-02", actor=actor, expect=expect)
+    return json.loads(r.stdout) if expect == 0 else {"stderr": r.stderr}
+
+
+def test_a_spot_check_draw_is_reproducible_from_its_audited_seed(cli: Cli) -> None:
+    from workflow.spotcheck import draw
+
+    awaiting_recheck(cli)
+    r = sample(cli, "--city", "许昌", "--rate", "0.5")
+    assert r["population"] == sorted(XU)
+    assert len(r["selected"]) == 3 and set(r["selected"]) <= set(XU)
+    entry = json.loads(cli("audit", "log", "--event", "spot_check", "--json").stdout)[-1]
+    assert entry["actor"] == "省复核员" and entry["city"] == "许昌市"
+    p = entry["payload"]
+    assert (p["seed"], p["population"], p["selected"]) == (r["seed"], r["population"], r["selected"])
+    assert draw(p["population"], p["rate"], p["seed"]) == r["selected"]  # anyone can re-run it
+    cli("audit", "verify")
+
+
+def test_the_same_seed_draws_the_same_enterprises(cli: Cli) -> None:
+    from workflow.spotcheck import draw
+
+    awaiting_recheck(cli)
+    r = sample(cli, "--rate", "0.25", "--seed", "20240801")
+    assert r["seed"] == 20240801
+    assert r["population"] == sorted(XU + ZZ)
+    assert r["selected"] == draw(sorted(XU + ZZ), 0.25, 20240801) and len(r["selected"]) == 2
+    again = sample(cli, "--rate", "1")  # those drawn before are not drawn again
+    assert sorted(again["population"]) == sorted(set(XU + ZZ) - set(r["selected"]))
+
+
+def test_those_drawn_need_a_real_recheck_and_the_others_may_be_waived(cli: Cli) -> None:
+    awaiting_recheck(cli)
+    r = sample(cli, "--city", "许昌市", "--rate", "0.3", "--seed", "7")
+    drawn = r["selected"][0]
+    spared = next(c for c in XU if c not in r["selected"])
+    out = cli("advance", drawn, "waive_recheck", now="2024-08-05", actor="省复核员", expect=1)
+    assert out.stderr.startswith("错误 Error: 抽查复核")
+    cli("advance", drawn, "pass_recheck", now="2024-08-05", actor="省复核员")
+    cli("advance", spared, "waive_recheck", now="2024-08-05", actor="省复核员")
+    cli("advance", ZZ[0], "waive_recheck", now="2024-08-05", actor="省复核员")  # 郑州 was not sampled
+
+
+def test_only_the_province_draws_and_the_rate_must_be_a_share(cli: Cli) -> None:
+    awaiting_recheck(cli)
+    assert "权限" in sample(cli, "--rate", "0.5", actor="许昌联络员", expect=1)["stderr"]
+    assert "--rate" in sample(cli, "--rate", "1.5", expect=1)["stderr"]
+    assert "--rate" in sample(cli, "--rate", "0", expect=1)["stderr"]
+    r = sample(cli, "--city", "郑州市", "--rate", "0.5", actor="省管理员")
+    assert r["population"] == sorted(ZZ) and len(r["selected"]) == 1
+    rest = sample(cli, "--city", "郑州市", "--rate", "1")
+    assert rest["population"] == rest["selected"] == [c for c in ZZ if c not in r["selected"]]
+    assert "没有待抽查" in sample(cli, "--city", "郑州市", "--rate", "1", expect=1)["stderr"]
+
+
+def test_the_draw_is_pure_and_rounds_the_share_up() -> None:
+    from workflow.spotcheck import draw, size
+
+    population = [make(f"9141100{i:010d}") for i in range(30)]
+    assert size(10, 0.3) == 3 and size(7, 0.1) == 1 and size(5, 1) == 5
+    first = draw(population, 0.2, 42)
+    assert first == draw(list(reversed(population)), 0.2, 42) == sorted(first)
+    assert len(first) == 6 and draw(population, 0.2, 43) != first
+
+
+def test_sample_prints_the_seed_and_the_codes(tmp_path: Path, sqlite_cli: Cli) -> None:
+    awaiting_recheck(sqlite_cli)
+    out = sqlite_cli("recheck", "sample", "--city", "郑州市", "--rate", "1", "--seed", "5", now="2024-08-02",
+                     actor="省复核员").stdout
+    assert "种子 seed 5" in out and all(c in out for c in ZZ)
