@@ -1,0 +1,188 @@
+"""Benchmark inputs: synthetic enterprise CSVs, event files and prepared databases.
+
+Everything here is set-up and is not timed. Databases are initialised through the
+`campaign` CLI, so the schema, triggers and calendar are exactly the engine's.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from bench.proc import campaign
+from workflow import grades, synthetic
+from workflow.audit import FIELDS, FORMAT, GENESIS, entry_hash
+
+ADMIN, COORD, REVIEWER, EXPERT, PREVIEWER = "省管理员", "郑州联络员", "郑州评审", "郑州专家", "省复核员"
+CITY = "郑州市"
+ACTORS = ((COORD, "city_coordinator", CITY), (REVIEWER, "city_reviewer", CITY),
+          (EXPERT, "expert", None), (PREVIEWER, "province_reviewer", None))
+
+# (campaign clock, actor, events) in order: 14 events per participation, every window open.
+MONTHS = ("2024-05", "2024-06", "2024-07", "2024-08")
+PHASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("2024-05-20", COORD, ("enroll",)),
+    ("2024-06-20", COORD, ("start_assistance",)),
+    ("2024-06-20", EXPERT, ("record_pre_assessment", "submit_plan")),
+    ("2024-06-20", COORD, ("begin_tracking",)),
+    ("2024-08-05", EXPERT, ("record_evaluation",) * len(MONTHS)),
+    ("2024-08-05", COORD, ("submit_for_acceptance",)),
+    ("2024-08-05", REVIEWER, ("pass_acceptance",)),
+    ("2024-08-05", PREVIEWER, ("waive_recheck",)),
+    ("2024-09-02", COORD, ("publicize",)),
+    ("2024-09-20", ADMIN, ("certify",)),
+)
+EVENTS_PER_PARTICIPATION = sum(len(p[2]) for p in PHASES)
+EVENT_COLUMNS = ("code", "event", "reason", "target_grade", "consent", "month", "grade",
+                 "data.findings", "data.summary", "data.measures", "data.completion_date")
+
+
+def init_db(db: Path) -> dict[str, str]:
+    """`campaign init` and the actors of the benchmark; returns the base environment."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    env = {"CAMPAIGN_DB": str(db), "CAMPAIGN_NOW": "2024-05-06"}
+    campaign(["init"], env)
+    campaign(["actor", "add", ADMIN, "--role", "province_admin"], env)
+    for name, role, city in ACTORS:
+        campaign(["actor", "add", name, "--role", role, *(["--city", city] if city else [])],
+                 {**env, "CAMPAIGN_ACTOR": ADMIN})
+    return env
+
+
+def enterprises_csv(path: Path, n: int, seed: int = 2024) -> Path:
+    synthetic.write_csv(path, synthetic.generate(n, seed))
+    return path
+
+
+def target_for(row: dict[str, str]) -> str | None:
+    """A target grade the guards accept all the way to certification, or None."""
+    g = row["grade"]
+    if row["industry"] in synthetic.LEADING_SCALE_INDUSTRIES:
+        return "引领性" if g in (grades.UNRATED, "非引领性") else None
+    if g in (grades.UNRATED, "D", "C", "B-"):
+        return "B"
+    if g == "B" and (row["industry"] not in synthetic.ULE_INDUSTRIES or row["ule"] == "publicized"):
+        return "A"
+    return None
+
+
+def candidates(n: int, seed: int) -> list[dict[str, str]]:
+    """`n` enterprises of one city that can go the whole way (with a `target` key)."""
+    out: list[dict[str, str]] = []
+    for row in synthetic.generate(synthetic._ORG_SPACE, seed, cities=[CITY]):
+        target = target_for(row)
+        if target:
+            out.append({**row, "target": target})
+            if len(out) == n:
+                return out
+    raise AssertionError("not enough candidates")
+
+
+def _event_row(r: dict[str, str], event: str, i: int) -> list[str]:
+    code = r["code"]
+    row = {"code": code, "event": event}
+    if event == "enroll":
+        row.update(consent=f"自愿-{code[-6:]}", target_grade=r["target"])
+    elif event == "record_pre_assessment":
+        row["data.findings"] = "废气收集效率偏低，无组织排放需治理"
+    elif event == "submit_plan":
+        row.update({"data.summary": "一企一策提升方案", "data.measures": "密闭改造；在线监测",
+                    "data.completion_date": "2024-10-31"})
+    elif event == "record_evaluation":
+        row["month"] = MONTHS[i]
+    return [row.get(c, "") for c in EVENT_COLUMNS]
+
+
+def event_files(out: Path, rows: list[dict[str, str]]) -> list[tuple[Path, str, str, int]]:
+    """One CSV per phase: [(path, CAMPAIGN_NOW, actor, rows)]."""
+    files = []
+    for k, (now, actor, events) in enumerate(PHASES):
+        path = out / f"events-{k:02d}-{events[0]}.csv"
+        count = 0
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(EVENT_COLUMNS)
+            for r in rows:
+                for i, event in enumerate(events):
+                    w.writerow(_event_row(r, event, i))
+                    count += 1
+        files.append((path, now, actor, count))
+    return files
+
+
+def write_enterprises(path: Path, rows: list[dict[str, str]]) -> Path:
+    synthetic.write_csv(path, rows)
+    return path
+
+
+def _audit_rows(n: int, seq: int, prev: str) -> Iterator[tuple[object, ...]]:
+    """`n` realistic lifecycle entries continuing a chain at (seq, prev)."""
+    events = [(e, "tracking", "tracking") for e in ("record_evaluation",)] + [
+        ("enroll", None, "cultivation"), ("start_assistance", "cultivation", "assistance"),
+        ("submit_plan", "assistance", "assistance"), ("begin_tracking", "assistance", "tracking")]
+    codes = [r["code"] for r in islice(synthetic.generate(5000, 7), 5000)]
+    for i in range(n):
+        seq += 1
+        event, src, dest = events[i % len(events)]
+        payload = json.dumps({"month": MONTHS[i % 4]} if event == "record_evaluation" else
+                             {"consent": f"自愿-{i:06d}"}, ensure_ascii=False, sort_keys=True,
+                             separators=(",", ":"))
+        values = (seq, prev, codes[i % len(codes)], 2024, CITY, event, src, dest, COORD,
+                  "city_coordinator", "", payload, "2024-06-20T01:00:00.000000Z",
+                  f"2026-01-01T00:{i // 600000 % 60:02d}:{i // 10000 % 60:02d}.{i % 10000:06d}Z")
+        prev = entry_hash(values)
+        yield (*values, prev, FORMAT)
+
+
+def fill_audit(db: Path, n: int) -> int:
+    """Append `n` valid, chained entries straight into an initialised database."""
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    seq, prev = con.execute("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1").fetchone() \
+        or (0, GENESIS)
+    cols = (*FIELDS, "hash", "format")
+    sql = f"INSERT INTO audit_entry ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    con.execute("BEGIN")
+    rows = _audit_rows(n, seq, prev)
+    while chunk := list(islice(rows, 50_000)):
+        con.executemany(sql, chunk)
+    con.execute("COMMIT")
+    total = int(con.execute("SELECT count(*) FROM audit_entry").fetchone()[0])
+    con.close()
+    return total
+
+
+def assign_experts(db: Path, codes: list[str], expert: str = EXPERT, by: str = COORD) -> int:
+    """What `campaign assign CODE --expert NAME` writes, for many codes at once: the assignment
+    rows and their chained audit entries (one process per code would dwarf the benchmark)."""
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    seq, prev = con.execute("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1").fetchone()
+    (aid,) = con.execute("SELECT id FROM actor WHERE name = ?", (expert,)).fetchone()
+    ents = dict(con.execute("SELECT e.code, e.id FROM enterprise e"))
+    city = {code: name for code, name in con.execute(
+        "SELECT e.code, c.name FROM enterprise e JOIN city c ON c.id = e.city_id")}
+    at = "2024-05-20T01:00:00.000000Z"
+    payload = json.dumps({"expert": expert}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    audits, rows = [], []
+    for code in codes:
+        seq += 1
+        values = (seq, prev, code, None, city[code], "assign_expert", None, None, by, "city_coordinator",
+                  "", payload, at, at)
+        prev = entry_hash(values)
+        audits.append((*values, prev, FORMAT))
+        rows.append((ents[code], aid, by, at, seq))
+    cols = (*FIELDS, "hash", "format")
+    con.execute("BEGIN")
+    con.executemany(f"INSERT INTO audit_entry ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    audits)
+    con.executemany("INSERT INTO expert_assignment (enterprise_id, actor_id, assigned_by, assigned_at, "
+                    "audit_seq) VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute("COMMIT")
+    con.close()
+    return len(rows)
