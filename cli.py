@@ -83,6 +83,29 @@ class LazyGroup(click.Group):
             ctx.exit(code)
 
 
+DB_ERRORS = {"OperationalError", "DatabaseError", "InterfaceError", "ProgrammingError", "IntegrityError",
+             "DataError", "NotSupportedError", "InternalError"}
+
+
+def _database_error(text: str) -> str:
+    """One line for a database-level failure: what happened and what to do; nothing was written."""
+    low = text.lower()
+    if "readonly" in low or "read-only" in low:
+        return f"数据库为只读，无法写入：{text} (read-only database; nothing was written)"
+    if "locked" in low or "busy" in low:
+        return "数据库正忙，请稍后重试 (database busy; nothing was written)"
+    if "disk" in low and "full" in low:
+        return f"磁盘已满：{text} (nothing was written)"
+    if "permission denied" in low or "insufficientprivilege" in low or "row-level security" in low:
+        return (f"数据库拒绝了当前登录的操作：{text}（权限不足，请联系省级管理员用 campaign db grant 授权；"
+                "permission denied; nothing was written)")
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return "数据库尚未初始化或结构过旧：请先运行 campaign init 或 campaign db upgrade (schema missing)"
+    if "connection" in low and ("refused" in low or "failed" in low or "closed" in low or "terminat" in low):
+        return f"无法连接数据库，请检查服务器是否运行及 --db 地址：{text} (connection failed; nothing was written)"
+    return f"数据库错误：{text} (database error; nothing was written)"
+
+
 def describe(exc: BaseException) -> tuple[int, str]:
     """Map an exception to (exit code, one line)."""
     from workflow.errors import CampaignError
@@ -91,15 +114,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
         return exc.exit_code, str(exc)
     name = type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else name
-    if "OperationalError" in name or "DatabaseError" in name or "InterfaceError" in name:
-        low = text.lower()
-        if "readonly" in low or "read-only" in low:
-            return 1, f"数据库为只读，无法写入：{text} (read-only database; nothing was written)"
-        if "locked" in low or "busy" in low:
-            return 1, "数据库正忙，请稍后重试 (database busy; nothing was written)"
-        if "disk" in low and "full" in low:
-            return 1, f"磁盘已满：{text} (nothing was written)"
-        return 1, f"数据库错误：{text} (database error; nothing was written)"
+    if name in DB_ERRORS:
+        return 1, _database_error(text)
     if isinstance(exc, OSError):
         return 1, f"文件错误：{exc}"
     return 1, f"内部错误 {name}: {text}（设置 CAMPAIGN_DEBUG=1 查看详情）"

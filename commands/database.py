@@ -1,4 +1,4 @@
-"""db provision | grant (PostgreSQL roles, row-level security, login → actor)."""
+"""db upgrade | current | provision | grant (schema migrations, PostgreSQL roles and row-level security)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,43 @@ from cli import context, emit_json, json_option
 
 @click.group()
 def db() -> None:
-    """The database itself: roles and row-level security (PostgreSQL)."""
+    """The database itself: schema migrations, roles and row-level security (PostgreSQL)."""
+
+
+@db.command("upgrade")
+@json_option
+def db_upgrade(as_json: bool) -> None:
+    """Apply every pending schema migration (Alembic); safe to re-run. `init` does this too."""
+    from models import migrate
+
+    engine = context().engine
+    before = migrate.current(engine)
+    applied = migrate.pending(engine)
+    migrate.upgrade(engine)
+    after = migrate.current(engine)
+    if as_json:
+        emit_json({"from": before, "to": after, "applied": applied})
+        return
+    if applied:
+        click.echo(f"数据库结构已升级 (upgraded)：{before or '空库'} → {after}，应用迁移 {', '.join(applied)}")
+    else:
+        click.echo(f"数据库结构已是最新 (up to date)：{after}")
+
+
+@db.command("current")
+@json_option
+def db_current(as_json: bool) -> None:
+    """Show the database's schema revision, the newest one this release knows and what is pending."""
+    from models import migrate
+
+    engine = context().engine
+    at, head, todo = migrate.current(engine), migrate.head(), migrate.pending(engine)
+    if as_json:
+        emit_json({"current": at, "head": head, "pending": todo})
+        return
+    click.echo(f"当前结构版本 (current)：{at or '未初始化'}；最新 (head)：{head}")
+    if todo:
+        click.echo(f"待应用迁移 (pending)：{', '.join(todo)}；运行 campaign db upgrade")
 
 
 @db.command("provision")

@@ -12,12 +12,26 @@ from cli import context
               help="How many synthetic enterprises the province has.")
 @click.option("--seed", type=int, default=2024, show_default=True)
 def demo(n: int, seed: int) -> None:
-    """Build a synthetic province and run the 2024 campaign year day by day."""
+    """Build a synthetic province and run the 2024 campaign year day by day.
+
+    Ends as a coordinator would: where every phase stands, the audit chain verified,
+    the dashboard page written to dashboard/, and the targets report.
+    """
     from pathlib import Path
 
+    from commands.audit import audit_verify
     from commands.lifecycle import status
+    from commands.reports import html, targets
     from workflow.demo import run_demo
 
     ctx = context()
     run_demo(ctx, Path.cwd(), n=n, seed=seed, echo=click.echo)
-    click.get_current_context().invoke(status, as_json=False)
+    here = click.get_current_context()
+    click.echo("\n== 各阶段分布 (campaign status) ==")
+    here.invoke(status, as_json=False)
+    click.echo("\n== 审计链校验 (campaign audit verify) ==")
+    here.invoke(audit_verify, digest=None, as_json=False)
+    click.echo("\n== 态势页面 (campaign report html --out dashboard) ==")
+    here.invoke(html, out="dashboard")
+    click.echo("\n== 目标完成情况 (campaign report targets) ==")
+    here.invoke(targets, city=None, as_json=False, xlsx=None)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from . import (
     access,  # noqa: F401  (assignments, conflicts, spot checks, database logins)
@@ -66,8 +66,6 @@ def create_schema(engine: Engine) -> None:
     from . import migrate
 
     migrate.upgrade(engine)
-    # Transitional: tables whose migration is not written yet.
-    SQLModel.metadata.create_all(engine)
 
 
 def schema_exists(engine: Engine) -> bool:

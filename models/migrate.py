@@ -37,6 +37,14 @@ def head() -> str | None:
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
+def pending(engine: Engine) -> list[str]:
+    """Revisions between the database's current one and head, oldest first."""
+    at = current(engine)
+    script = ScriptDirectory.from_config(config())
+    revs = [r.revision for r in script.iterate_revisions("head", at)]
+    return list(reversed(revs))
+
+
 def drift(engine: Engine) -> list[object]:
     """Differences between the models and the migrated schema (empty when they agree)."""
     with engine.connect() as conn:

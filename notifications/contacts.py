@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from models.notices import Contact
 from models.tables import table
+from workflow import permissions
 from workflow.clock import utc_iso
 from workflow.context import Context
-from workflow.errors import InvalidInput, NotFound, Refused
+from workflow.errors import InvalidInput, NotFound
 
 from .channels import mask_url
 
@@ -52,7 +53,7 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
         s = uow.session
         actor = lookup(s, ctx.actor)
         cname = None if city.strip() in PROVINCE else city_id(s, city)[1]
-        _authorize(actor, cname)
+        role = permissions.authorize(s, actor, "contact_add", city=cname, code=None)
         if _exists(s, cname, email, webhook):
             raise InvalidInput(f"{cname or '省级'}已有相同的联系人地址 (contact exists)")
         created = utc_iso(ctx.wall.now())
@@ -61,7 +62,7 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
         cid = int(result.inserted_primary_key[0])  # type: ignore[index]
         shown = _shown(cid, cname, name.strip(), email, webhook)
         Ledger(s, ctx).append(Entry(None, None, cname, "contact_add", None, None, actor.name,
-                                    actor.role, "", {k: v for k, v in shown.items() if k != "active"}))
+                                    role, "", {k: v for k, v in shown.items() if k != "active"}))
         uow.commit()
     return shown
 
@@ -79,21 +80,15 @@ def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
                         .where(_C.c.id == contact_id)).one_or_none()
         if row is None:
             raise NotFound(f"联系人 {contact_id} 不存在 (no such contact)")
-        _authorize(actor, row[0])
+        role = permissions.authorize(s, actor, "contact_remove", city=row[0], code=None)
         if not row[4]:
             raise InvalidInput(f"联系人 {contact_id} 已停用 (already removed)")
         s.execute(update(_C).where(_C.c.id == contact_id).values(active=False))
         shown = _shown(contact_id, row[0], row[1], row[2], row[3], False)
         Ledger(s, ctx).append(Entry(None, None, row[0], "contact_remove", None, None, actor.name,
-                                    actor.role, "", {k: v for k, v in shown.items() if k != "active"}))
+                                    role, "", {k: v for k, v in shown.items() if k != "active"}))
         uow.commit()
     return shown
-
-
-def _authorize(actor: Any, city: str | None) -> None:
-    if "province_admin" not in actor.roles and (city is None or actor.city != city):
-        raise Refused(f"操作人 {actor.name} 只能管理{actor.city or '本市'}的联系人；"
-                      "省级及其他城市须由省级管理员办理 (permission)", rule="permission")
 
 
 def _exists(s: Session, city: str | None, email: str | None, webhook: str | None) -> bool:

@@ -25,6 +25,7 @@ from .errors import CampaignError
 from .ledger import Ledger
 from .lifecycle import Request, apply
 from .setup import init
+from .tick import tick
 
 PROVINCE_ADMIN, PROVINCE_REVIEWER = "省厅管理员", "省厅复核组"
 
@@ -258,18 +259,78 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
         uow.commit()
 
 
-def close_open(ctx: Context) -> int:
-    """Year-end: every participation still open ends as not_achieved (system actor)."""
-    from .states import ACTIVE
+def submission_days(ctx: Context, seed: int) -> dict[date, list[tuple[str, str, str]]]:
+    """When each city files each deliverable: most a few days early, about one in seven late."""
+    from .deadlines import CONDITIONAL
 
-    open_codes = [r["code"] for r in enterprises.listing(ctx) if r["state"] in ACTIVE]
+    rng = random.Random(seed + 1)
     with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
-        camp, ledger = current(s, ctx), Ledger(s, ctx)
-        for code in open_codes:
-            apply(s, ledger, ctx, camp, actors.SYSTEM, Request(code, "close"))
-        uow.commit()
-    return len(open_codes)
+        plan = current(uow.session, ctx).plan
+    days: dict[date, list[tuple[str, str, str]]] = {}
+    for city in plan.cities:
+        for d in plan.deliverables.values():
+            if d.kind in CONDITIONAL:
+                continue
+            for due in d.dues:
+                opens = date.fromisoformat(due.period + "-01") if len(d.dues) > 1 else plan.start
+                day = (due.due + timedelta(days=rng.randint(1, 12)) if rng.random() < 0.15
+                       else due.due - timedelta(days=rng.randint(0, 10)))
+                days.setdefault(max(day, opens), []).append((city, d.kind, due.period))
+    return days
+
+
+NEEDS = ("申请帮扶除尘设施提标改造技术指导", "咨询无组织排放管控措施验收要求", "申请协调清洁运输车辆备案",
+         "咨询在线监测数据联网要求", "申请专家现场指导一企一策方案编制")
+
+
+class Needs:
+    """Enterprise needs (需求): some enterprises in the pipeline ask; coordinators answer, a few late."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed + 2)
+        self.opening: dict[date, list[tuple[str, str]]] = {}
+        self.answering: dict[date, list[tuple[int, str]]] = {}
+        self.planned = False
+
+    def plan(self, ctx: Context, day: date, until: date) -> None:
+        from .states import ACTIVE
+
+        codes = [(r["code"], r["city"]) for r in enterprises.listing(ctx) if r["state"] in ACTIVE]
+        for code, city in self.rng.sample(codes, k=len(codes) // 12):
+            when = day + timedelta(days=self.rng.randint(0, (until - day).days))
+            self.opening.setdefault(when, []).append((code, city))
+        self.planned = True
+
+    def work(self, ctx: Context, day: date) -> None:
+        from .requests import answer, open_request
+
+        saved = ctx.actor
+        try:
+            for code, city in self.opening.pop(day, []):
+                ctx.actor = coordinator(city)
+                r = open_request(ctx, code, self.rng.choice(NEEDS))
+                wait = self.rng.randint(1, 6) if self.rng.random() < 0.85 else self.rng.randint(8, 16)
+                self.answering.setdefault(day + timedelta(days=wait), []).append((r["id"], city))
+            for rid, city in self.answering.pop(day, []):
+                ctx.actor = coordinator(city)
+                answer(ctx, rid, "已安排专家对接，按方案推进。")
+        finally:
+            ctx.actor = saved
+
+
+def submit_due(ctx: Context, day: date, todo: list[tuple[str, str, str]]) -> int:
+    """File the day's deliverables, each by its city's coordinator (as `deliverable submit` does)."""
+    from .deadlines import submit
+
+    saved, done = ctx.actor, 0
+    try:
+        for city, kind, period in todo:
+            ctx.actor = coordinator(city)
+            submit(ctx, city=city, kind=kind, period=period, file=None, note=f"{short(city)}报送")
+            done += 1
+    finally:
+        ctx.actor = saved
+    return done
 
 
 def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
@@ -297,7 +358,26 @@ def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
         echo(f"{day:%Y-%m} 月末：累计事件 {done}，其中认定 {counts['certify']}，"
              f"验收通过 {counts['pass_acceptance']}，被规则拒绝的尝试 {counts['refused']}")
 
-    counts = run_year(ctx, clock, seed=seed, on_month=month_line)
-    closed = close_open(ctx)
+    filings = submission_days(ctx, seed)
+    needs = Needs(seed)
+    alerts: Counter[str] = Counter()
+    closed = 0
+
+    def day_work(day: date) -> None:
+        """What a running `campaign scheduler run` does each day: cities file, the tick alerts and closes."""
+        nonlocal closed
+        submit_due(ctx, day, filings.get(day, []))
+        if not needs.planned and day >= date(day.year, 6, 3):
+            needs.plan(ctx, day, date(day.year, 10, 31))
+        needs.work(ctx, day)
+        done = tick(ctx, send=True)
+        alerts.update(done["by_kind"])
+        closed += done["closed"]
+
+    counts = run_year(ctx, clock, seed=seed, on_day=day_work, on_month=month_line)
+    from notifications.kinds import KINDS
+
+    echo("全年提醒与催办：" + "，".join(f"{KINDS[k].title if k in KINDS else k} {v}" for k, v in sorted(alerts.items()))
+         + f"（已投递到 {home / 'outbox'}）")
     echo(f"年终关闭未完成的参与：{closed} 家 (not_achieved)")
-    return {"counts": dict(counts), "closed": closed}
+    return {"counts": dict(counts), "alerts": dict(alerts), "closed": closed}

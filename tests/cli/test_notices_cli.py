@@ -76,7 +76,9 @@ def test_contacts_are_validated_audited_and_their_webhook_key_is_never_shown(cam
     assert "SECRET" not in out and "key=***" in out
     r = campaign("contact", "add", "--city", "郑州市", "--email", "a@zz.gov.cn", now=NOW,
                  actor="许昌联络员", expect=1)
-    assert "省级管理员" in r.stderr
+    assert "城市范围" in r.stderr  # the permission matrix's rule, as for every other write
+    r = campaign("contact", "add", "--city", "许昌市", "--email", "a@xc.gov.cn", now=NOW, actor="王专家", expect=1)
+    assert "权限" in r.stderr and "city_coordinator" in r.stderr
     assert "格式不正确" in campaign("contact", "add", "--city", "许昌市", "--email", "not-an-address",
                                      now=NOW, actor="许昌联络员", expect=1).stderr
     assert "--email" in campaign("contact", "add", "--city", "许昌市", now=NOW, actor="许昌联络员",
@@ -89,8 +91,8 @@ def test_contacts_are_validated_audited_and_their_webhook_key_is_never_shown(cam
     assert rows[0]["webhook"] == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=***"
     payloads = [r[0] for r in query(campaign, "SELECT payload FROM audit_entry WHERE event = 'contact_add'")]
     assert len(payloads) == 2 and not any("SECRET" in p for p in payloads)
-    assert "省级管理员" in campaign("contact", "remove", str(rows[1]["id"]), now=NOW, actor="许昌联络员",
-                                    expect=1).stderr
+    assert "城市范围" in campaign("contact", "remove", str(rows[1]["id"]), now=NOW, actor="许昌联络员",
+                                  expect=1).stderr
     campaign("contact", "remove", str(rows[0]["id"]), now=NOW, actor="许昌联络员")
     assert [r["city"] for r in json.loads(campaign("contact", "list", "--json", now=NOW).stdout)] == [None]
     assert len(json.loads(campaign("contact", "list", "--all", "--json", now=NOW).stdout)) == 2

@@ -77,3 +77,29 @@ def test_a_database_at_the_first_migration_upgrades_without_losing_rows(cli: Cli
     history = json.loads(cli("history", CODE, "--json", now="2024-06-03").stdout)
     assert [h["event"] for h in history] == ["enroll", "start_assistance"]
     cli("audit", "verify", now="2024-06-03")
+
+
+def test_db_current_and_db_upgrade_walk_a_first_release_database_to_head(cli: Cli) -> None:
+    engine = make_engine(cli.db)
+    try:
+        migrate.upgrade(engine, "0001")
+    finally:
+        engine.dispose()
+    _fill_at_first_migration(cli.db)
+    before = json.loads(cli("db", "current", "--json").stdout)
+    assert before["current"] == "0001" and before["head"] == migrate.head()
+    assert before["pending"] and before["pending"][-1] == migrate.head()
+    text_out = cli("db", "current").stdout
+    assert "待应用迁移" in text_out and "campaign db upgrade" in text_out
+
+    done = json.loads(cli("db", "upgrade", "--json").stdout)
+    assert done == {"from": "0001", "to": migrate.head(), "applied": before["pending"]}
+    # The tables the later releases added are there and usable; the first release's rows are intact.
+    cli("deliverable", "submit", "--city", "许昌市", "--kind", "attachment1", "--note", "培育清单",
+        now="2024-05-30", actor="省管理员")
+    shown = json.loads(cli("enterprise", "show", CODE, "--json", now="2024-05-30").stdout)
+    assert shown["state"] == "cultivation"
+    cli("audit", "verify", now="2024-05-30")
+    assert "已是最新" in cli("db", "upgrade").stdout
+    after = json.loads(cli("db", "current", "--json").stdout)
+    assert after == {"current": migrate.head(), "head": migrate.head(), "pending": []}

@@ -155,3 +155,16 @@ def test_grant_checks_the_actor_role_and_city(provisioned: Cli) -> None:
                     actor="郑州联络员", expect=1)
     assert "权限" in r.stderr
     assert _admin(provisioned, f"SELECT count(*) FROM pg_roles WHERE rolname = '{name}'")[0][0] == 0
+
+
+def test_a_login_without_grants_gets_one_clear_line_not_an_internal_error(provisioned: Cli) -> None:
+    name = f"bare_test_{uuid.uuid4().hex[:10]}"
+    _admin_exec(provisioned, f'CREATE ROLE "{name}" LOGIN')
+    try:
+        bare = Cli(_url(provisioned, name), provisioned.home)
+        r = bare("status", now="2024-06-03", expect=1)
+        assert r.stderr.startswith("错误 Error: 数据库拒绝了当前登录的操作"), r.stderr
+        assert "campaign db grant" in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    finally:
+        _admin_exec(provisioned, f'DROP ROLE IF EXISTS "{name}"')

@@ -1,0 +1,28 @@
+"""A database that is missing, unreachable or not initialised: one clear line, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from tests.conftest import Cli
+
+
+def _one_line(stderr: str) -> str:
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_an_uninitialised_database_says_to_run_init(tmp_path: Path) -> None:
+    r = Cli(str(tmp_path / "empty.db"), tmp_path)("status", now="2024-06-03", expect=1)
+    assert "campaign init" in _one_line(r.stderr) and "campaign db upgrade" in r.stderr
+
+
+def test_an_unreachable_server_says_so(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = Cli(f"postgresql://postgres@127.0.0.1:{port}/postgres", tmp_path)("status", now="2024-06-03", expect=1)
+    assert "无法连接数据库" in _one_line(r.stderr)
