@@ -32,6 +32,7 @@ class PgLock:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.conn: Any = None
+        self.unreachable = False  # the last attempt failed because the server was away
 
     @property
     def where(self) -> str:
@@ -41,10 +42,13 @@ class PgLock:
         try:
             if self.conn is None:
                 self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            return bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar())
+            got = bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}).scalar())
         except Exception:  # the server is away: drop the connection, try again at the next poll
             self._drop()
+            self.unreachable = True
             return False
+        self.unreachable = False
+        return got
 
     def alive(self) -> bool:
         try:

@@ -19,6 +19,7 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import OperationalError
 
 from . import schedlock
 from .clock import SHANGHAI, local_date
@@ -92,11 +93,16 @@ def _standby(lock: schedlock.PgLock | schedlock.FileLock, stop: threading.Event,
         return True
     if isinstance(lock, schedlock.FileLock):
         schedlock.refuse_second(lock)
-    echo(f"备用 (standby)：另一个调度器持有锁，每 {poll:g} 秒重试（{lock.where}）")
-    while not stop.wait(poll):
+    said = None
+    while True:
+        why = ("数据库服务器不可达" if getattr(lock, "unreachable", False) else "另一个调度器持有锁")
+        if why != said:
+            echo(f"备用 (standby)：{why}，每 {poll:g} 秒重试（{lock.where}）")
+            said = why
+        if stop.wait(poll):
+            return False
         if lock.try_acquire():
             return True
-    return False
 
 
 def run(ctx: Context, *, stop: threading.Event, poll: float, echo: Callable[[str], None]) -> None:
@@ -118,6 +124,8 @@ def run(ctx: Context, *, stop: threading.Event, poll: float, echo: Callable[[str
                 if not lock.alive():
                     echo("失去调度锁，停止计划任务并转为备用 (lost the lock; standing by)")
                     break
+        except OperationalError as exc:  # the server went away mid-work: the transaction rolled back; redo it
+            echo(f"数据库连接中断，转为备用后重做 (database connection lost: {str(exc).splitlines()[0][:160]})")
         finally:
             if sched.running:
                 sched.shutdown(wait=True)

@@ -111,3 +111,48 @@ def test_the_job_store_is_rebuilt_from_the_deadline_data(cli: Cli) -> None:
         again.shutdown()
     finally:
         engine.dispose()
+
+
+def test_a_connection_lost_during_the_catch_up_is_redone_not_fatal(sqlite_cli: Cli,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server vanishing mid-tick rolls the tick back; the scheduler stands by and redoes it."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import make_engine
+    from workflow import scheduler
+    from workflow.clock import FixedClock, parse_instant
+    from workflow.context import Context
+
+    small_campaign(sqlite_cli)
+    real, calls = scheduler.tick, []
+
+    def flaky(ctx: Context, **kw: object) -> dict[str, object]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+        return real(ctx)
+
+    monkeypatch.setattr(scheduler, "tick", flaky)
+    engine = make_engine(sqlite_cli.db)
+    ctx = Context(engine=engine, clock=FixedClock(parse_instant("2024-05-24")), home=sqlite_cli.home)
+    lines: list[str] = []
+    stop = threading.Event()
+    worker = threading.Thread(target=scheduler.run, kwargs={"ctx": ctx, "stop": stop, "poll": 0.05,
+                                                            "echo": lines.append})
+    worker.start()
+    try:
+        for _ in range(200):
+            if any("jobs rebuilt" in line for line in lines):
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=20)
+        engine.dispose()
+    assert not worker.is_alive()
+    assert any("数据库连接中断" in line for line in lines), lines
+    assert [line for line in lines if "启动补发" in line] == [
+        "启动补发 (catch-up)（截至 2024-05-24）：新通知 2 条（reminder 2）"], lines
+    assert len({r["key"] for r in notices(sqlite_cli)}) == len(notices(sqlite_cli)) == 2
