@@ -156,10 +156,30 @@ def context(click_ctx: click.Context | None = None) -> Context:
             db = os.environ.get("CAMPAIGN_DB", db)
         clock = from_env(os.environ.get("CAMPAIGN_NOW"))
         engine = make_engine(db)
+        _refuse_missing_file(engine, root.invoked_subcommand)
         root.call_on_close(engine.dispose)
         obj["context"] = Context(engine=engine, clock=clock, actor=obj["actor"], year=obj["year"])
     ctx_obj: Context = obj["context"]
     return ctx_obj
+
+
+# init, demo and db create a new SQLite file; workdays and calendar fall back to the shipped calendar.
+MAY_LACK_FILE = {"init", "demo", "db", "workdays", "calendar"}
+
+
+def _refuse_missing_file(engine: Any, command: str | None) -> None:
+    """A mistyped --db must not leave an empty SQLite file behind."""
+    from pathlib import Path
+
+    from workflow.errors import NotFound
+
+    name = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not name or name == ":memory:" or engine.url.query.get("mode") or command in MAY_LACK_FILE:
+        return
+    if not Path(name).exists():
+        engine.dispose()
+        raise NotFound(f"数据库文件 {name} 不存在：请检查 --db / CAMPAIGN_DB，或先运行 campaign init "
+                       "(no such database file)")
 
 
 def emit_json(data: Any) -> None:

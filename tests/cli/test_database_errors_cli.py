@@ -15,7 +15,16 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
+def test_a_mistyped_database_path_is_refused_and_no_file_is_left_behind(tmp_path: Path) -> None:
+    r = Cli(str(tmp_path / "typo.db"), tmp_path)("status", now="2024-06-03", expect=1)
+    assert "不存在" in _one_line(r.stderr) and "campaign init" in r.stderr
+    assert not (tmp_path / "typo.db").exists()
+
+
 def test_an_uninitialised_database_says_to_run_init(tmp_path: Path) -> None:
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.db").close()  # a file, but no schema
     r = Cli(str(tmp_path / "empty.db"), tmp_path)("status", now="2024-06-03", expect=1)
     assert "campaign init" in _one_line(r.stderr) and "campaign db upgrade" in r.stderr
 
