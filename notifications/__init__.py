@@ -4,6 +4,8 @@ The interface the workflow (the scheduler, the lifecycle) uses:
 
     enqueue(session, *, kind, key, city, code, due, context, created_at) -> int | None
         Render the notice in the caller's transaction (no commit); None when `key` exists.
+    enqueue_many(session, [Item(kind, key, city, code, due, context), …], created_at=…) -> [int | None]
+        The same for many notices at once (one query, one insert), in order.
     deliver_pending(engine, *, home, now) -> dict
         Deliver committed notices that are pending or due for retry; counts per outcome.
 
@@ -19,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from .kinds import KINDS, Kind
-from .queue import enqueue
+from .queue import Item, enqueue, enqueue_many
 
-__all__ = ["KINDS", "Kind", "deliver_pending", "enqueue"]
+__all__ = ["KINDS", "Item", "Kind", "deliver_pending", "enqueue", "enqueue_many"]
 
 logging.getLogger("campaign.notifications").addHandler(logging.NullHandler())
 

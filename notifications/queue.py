@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -89,10 +90,16 @@ def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: st
         raise ValueError("notice key must be 1..255 characters")
     if exists(session, key):
         return None
-    ctx = full_context(context, city=city, code=code, due=due, created_at=created_at)
     templates, timeout = templating()
-    outcome = try_render(spec.name, ctx, templates, timeout)
-    row: dict[str, Any] = {"key": key, "kind": spec.name, "city": city, "code": code, "due": due,
+    return _insert_one(session, _row(spec.name, key, city, code, due, context, created_at, templates, timeout))
+
+
+def _row(kind: str, key: str, city: str | None, code: str | None, due: date | None,
+         context: Mapping[str, Any], created_at: str, templates: Path | None, timeout: float) -> dict[str, Any]:
+    """The notice row: rendered, or stored as failed with the render error (retried later)."""
+    ctx = full_context(context, city=city, code=code, due=due, created_at=created_at)
+    outcome = try_render(kind, ctx, templates, timeout)
+    row: dict[str, Any] = {"key": key, "kind": kind, "city": city, "code": code, "due": due,
                            "context": canonical(ctx), "created_at": created_at, "attempts": 0}
     if isinstance(outcome, RenderError):
         log.warning("notice %s: %s", key, outcome)
@@ -102,10 +109,63 @@ def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: st
     else:
         row.update(status="pending", subject=outcome.subject, body=outcome.body,
                    template=outcome.template, error="", next_attempt_at=None)
+    return row
+
+
+@dataclass(frozen=True)
+class Item:
+    """One notice to enqueue (the keyword arguments of `enqueue`, but `created_at`)."""
+
+    kind: str
+    key: str
+    city: str | None
+    code: str | None
+    due: date | None
+    context: Mapping[str, Any]
+
+
+_EXISTING = select(_N.c.key).where(_N.c.key.in_(bindparam("keys", expanding=True)))
+_INSERT_MANY = insert(_N).returning(_N.c.id, sort_by_parameter_order=True)
+
+
+def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str,
+                 chunk: int = 500) -> list[int | None]:
+    """`enqueue` for many notices at once, in order: one query for the keys that exist, one
+    insert of the new rows. Returns each item's new id, or None where its key exists already
+    (in the table, or earlier in `items`). A racing duplicate makes it insert row by row."""
+    specs = [kinds.get(i.kind) for i in items]
+    if any(not i.key or len(i.key) > 255 for i in items):
+        raise ValueError("notice key must be 1..255 characters")
+    conn, seen = session.connection(), set[str]()
+    wanted = sorted({i.key for i in items})
+    for n in range(0, len(wanted), chunk):
+        seen.update(conn.execute(_EXISTING, {"keys": wanted[n:n + chunk]}).scalars())
+    templates, timeout = templating()
+    rows, where = list[dict[str, Any]](), list[int]()
+    for n, (i, spec) in enumerate(zip(items, specs, strict=True)):
+        if i.key not in seen:
+            seen.add(i.key)
+            rows.append(_row(spec.name, i.key, i.city, i.code, i.due, i.context, created_at, templates, timeout))
+            where.append(n)
+    out: list[int | None] = [None] * len(items)
+    if not rows:
+        return out
     try:
         with session.begin_nested():
+            ids: list[int | None] = [int(x) for n in range(0, len(rows), chunk)
+                                     for x in session.connection().execute(_INSERT_MANY, rows[n:n + chunk]).scalars()]
+    except IntegrityError:  # someone inserted one of these keys meanwhile: one by one, as `enqueue`
+        ids = [_insert_one(session, row) for row in rows]
+    for n, nid in zip(where, ids, strict=True):
+        out[n] = nid
+    return out
+
+
+def _insert_one(session: Session, row: dict[str, Any]) -> int | None:
+    try:  # a racing duplicate loses only its savepoint, not the caller's work
+        with session.begin_nested():
             result = session.connection().execute(insert(_N).values(**row))
-    except IntegrityError:  # a racing duplicate: the savepoint is gone, the caller's work is not
+    except IntegrityError:
         return None
     pk = result.inserted_primary_key
     return int(pk[0]) if pk else None

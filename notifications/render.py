@@ -49,6 +49,7 @@ class Rendered:
         return f"{self.subject}\n\n{self.body}\n"
 
 
+@functools.lru_cache(maxsize=1)
 def packaged_dir() -> Path:
     return Path(str(resources.files("notifications").joinpath("templates")))
 

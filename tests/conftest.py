@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,6 +120,26 @@ def campaign(cli: Cli) -> Cli:
         "--industry", "耐材", "--grade", "C", "--county", "长葛市", now="2024-05-06", actor="许昌联络员")
     cli("assign", CODE, "--expert", "王专家", now="2024-05-06", actor="许昌联络员")
     return cli
+
+
+FIGURES: list[str] = []  # what the stress tests measured, shown at the end of every run
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record a figure line (events, conflicts, retries, wall time …) for the run's summary."""
+    def add(line: str) -> None:
+        FIGURES.append(f"{request.node.name}: {line.strip()}")
+        print(line)
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("stress figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

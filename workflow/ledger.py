@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,10 +53,19 @@ class Entry:
 class Ledger:
     """Appends to the chain within one transaction; the head is read once and kept."""
 
-    def __init__(self, session: Session, ctx: Context) -> None:
+    def __init__(self, session: Session, ctx: Context, *, hold: int = 0) -> None:
+        """`hold`: keep up to that many appended rows and write them with one executemany
+        (`flush`, due before anything reads the audit table in this transaction, and before commit)."""
         self.session = session
         self.ctx = ctx
+        self.hold = hold
+        self._held: list[tuple[Any, ...]] = []
         self._head: tuple[int, str] | None = None
+
+    def flush(self) -> None:
+        if self._held:
+            rows, self._held = self._held, []
+            _write(self.session.connection(), rows)
 
     def _load_head(self) -> tuple[int, str]:
         if self._head is None:
@@ -78,12 +89,18 @@ class Ledger:
 
     def append(self, e: Entry) -> tuple[int, str]:
         row = self._row(e, utc_iso(self.ctx.now()), utc_iso(self.ctx.wall.now()))
-        _write(self.session.connection(), [row])
+        if self.hold:
+            self._held.append(row)
+            if len(self._held) >= self.hold:
+                self.flush()
+        else:
+            _write(self.session.connection(), [row])
         return row[0], row[-2]
 
     def append_many(self, entries: Sequence[Entry]) -> int:
         effective, recorded = utc_iso(self.ctx.now()), utc_iso(self.ctx.wall.now())
         rows = [self._row(e, effective, recorded) for e in entries]
+        self.flush()
         if rows:
             _write(self.session.connection(), rows)
         return len(rows)
@@ -101,12 +118,20 @@ def record_refusal(ctx: Context, *, actor: str | None, code: str | None, event: 
         pass
 
 
-def _stream(engine: Engine, batch: int = 20_000) -> Iterator[Sequence[Any]]:
+PARALLEL_MIN = 200_000  # entries from which `verify` splits the log between two processes
+
+
+def _stream(engine: Engine, lo: int | None = None, hi: int | None = None,
+            batch: int = 50_000) -> Iterator[Sequence[Any]]:
+    """Rows (FIELDS..., hash, format) in seq order, seq in [lo, hi), through the raw DBAPI cursor."""
     cols = ", ".join((*FIELDS, "hash", "format"))
+    mark = _MARKS.get(engine.dialect.paramstyle, "%s")
+    where = [f"seq >= {mark}" if lo is not None else "", f"seq < {mark}" if hi is not None else ""]
+    sql = f"SELECT {cols} FROM audit_entry{' WHERE ' if any(where) else ''}{' AND '.join(w for w in where if w)}"
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute(f"SELECT {cols} FROM audit_entry ORDER BY seq")
+        cur.execute(f"{sql} ORDER BY seq", tuple(b for b in (lo, hi) if b is not None))
         while rows := cur.fetchmany(batch):
             yield from rows
         cur.close()
@@ -115,8 +140,69 @@ def _stream(engine: Engine, batch: int = 20_000) -> Iterator[Sequence[Any]]:
         raw.close()
 
 
+def _scalar(engine: Engine, sql: str, *params: Any) -> Any:
+    mark = _MARKS.get(engine.dialect.paramstyle, "%s")
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql.replace("?", mark), params)
+        row = cur.fetchone()
+        cur.close()
+        raw.rollback()
+        return None if row is None else row[0]
+    finally:
+        raw.close()
+
+
+def _child(engine: Engine, lo: int, prev: str, digest: str | None, out: Any) -> None:
+    """The forked half: verify seq >= lo on connections of its own."""
+    engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+    try:
+        out.send(verify_rows(_stream(engine, lo=lo), digest, start=lo, prev=prev))
+    except BaseException as exc:  # the parent falls back to one process
+        out.send(exc)
+    finally:
+        out.close()
+
+
+def _parallel(engine: Engine, digest: str | None) -> Verdict | None:
+    """Verify the two halves of the seq range at once (two processes): the second half's chain
+    starts from the stored hash before it. The verdict only when both halves are clean and meet;
+    None otherwise (the caller then walks the log in one pass, which names the first break)."""
+    if engine.dialect.paramstyle not in _MARKS or (os.cpu_count() or 1) < 2:
+        return None
+    top = _scalar(engine, "SELECT MAX(seq) FROM audit_entry")
+    if top is None or int(top) < PARALLEL_MIN:
+        return None
+    mid = int(top) // 2 + 1
+    prev = _scalar(engine, "SELECT hash FROM audit_entry WHERE seq = ?", mid - 1)
+    if prev is None:
+        return None
+    mp = multiprocessing.get_context("fork")
+    recv, send = mp.Pipe(duplex=False)
+    proc = mp.Process(target=_child, args=(engine, mid, str(prev), digest, send), daemon=True)
+    proc.start()
+    send.close()
+    second: object = None
+    try:
+        first = verify_rows(_stream(engine, hi=mid), digest)
+        if first.broken is None and first.count == mid - 1:
+            second = recv.recv()
+    except EOFError:
+        pass
+    finally:
+        recv.close()
+        if second is None:
+            proc.kill()
+        proc.join()
+    if not isinstance(second, Verdict) or first.broken or second.broken:
+        return None
+    return Verdict(first.count + second.count, second.head if second.count else first.head, None,
+                   first.digest_found or second.digest_found)
+
+
 def verify(engine: Engine, digest: str | None = None) -> Verdict:
-    return verify_rows(_stream(engine), digest)
+    return _parallel(engine, digest) or verify_rows(_stream(engine), digest)
 
 
 def state_mismatches(engine: Engine, limit: int = 5) -> list[tuple[str, int, str, str | None]]:

@@ -80,6 +80,7 @@ MATRIX: dict[str, Permission] = {p.action: p for p in (
 )}
 DEFAULT = COORD  # an action missing from the matrix: province_admin and the city's coordinator
 CITYLESS = frozenset({"enterprise_import"})  # the service checks each row's city itself
+READS_AUDIT = frozenset({"pass_recheck", "waive_recheck", "fail_recheck"})  # 职责分离 reads the audit log
 
 _E, _P, _A = table(Enterprise).c, table(Participation).c, table(Actor).c
 _CO, _AS, _AU = table(Conflict).c, table(Assignment).c, table(AuditEntry).c
@@ -127,21 +128,56 @@ _LOGIN = (select(_A.name).join_from(table(LoginMapping), table(Actor), _A.id == 
           .where(_LM.login == literal_column("session_user")))
 
 
-def _expert_of(session: Session, name: str, code: str, *, active: bool) -> bool:
+_KNOWN_EXPERT = (select(_E.code, _AS.removed_at.is_(None))
+                 .join_from(table(Assignment), table(Actor), _A.id == _AS.actor_id)
+                 .join(table(Enterprise), _E.id == _AS.enterprise_id)
+                 .where(_A.name == bindparam("name"), _E.code.in_(bindparam("codes", expanding=True))))
+_KNOWN_CONFLICT = (select(_E.code).join_from(table(Conflict), table(Actor), _A.id == _CO.actor_id)
+                   .join(table(Enterprise), _E.id == _CO.enterprise_id)
+                   .where(_A.name == bindparam("name"), _E.code.in_(bindparam("codes", expanding=True))))
+
+
+class Known:
+    """One actor's declared conflicts and expert assignments over a batch's codes, read in a few
+    queries up front: an `advance --file` batch writes neither, so they hold for the whole batch.
+    Other actors and codes outside the batch are asked of the database as before."""
+
+    def __init__(self, session: Session, name: str, codes: list[str], chunk: int = 500) -> None:
+        self.name, self.codes = name, set(codes)
+        self.conflicts, self.assigned, self.ever = set[str](), set[str](), set[str]()
+        wanted = sorted(self.codes)
+        for i in range(0, len(wanted), chunk):
+            part = {"name": name, "codes": wanted[i:i + chunk]}
+            self.conflicts.update(session.execute(_KNOWN_CONFLICT, part).scalars())
+            for code, active in session.execute(_KNOWN_EXPERT, part):
+                self.ever.add(code)
+                if active:
+                    self.assigned.add(code)
+
+    def holds(self, name: str, code: str) -> bool:
+        return name == self.name and code in self.codes
+
+
+def _expert_of(session: Session, name: str, code: str, *, active: bool, known: Known | None = None) -> bool:
+    if known is not None and known.holds(name, code):
+        return code in (known.assigned if active else known.ever)
     q = _EXPERT_NOW if active else _EXPERT_EVER
     return session.execute(q, {"name": name, "code": code}).first() is not None
 
 
-def _conflict(session: Session, name: str, code: str) -> bool:
+def _conflict(session: Session, name: str, code: str, known: Known | None = None) -> bool:
+    if known is not None and known.holds(name, code):
+        return code in known.conflicts
     return session.execute(_CONFLICT, {"name": name, "code": code}).first() is not None
 
 
 def _scope(session: Session, actor: ActorRecord, role: str, action: str, city: str | None,
-           code: str | None, subject: str | None) -> None:
+           code: str | None, subject: str | None, known: Known | None = None) -> None:
     if role == SELF and subject != actor.name:
         raise refuse("权限", f"{action} 只能由本人或省级管理员执行")
     check_city(actor, role, city, action)
-    if role == "expert" and (code is None or not _expert_of(session, actor.name, code, active=True)):
+    if role == "expert" and (code is None or not _expert_of(session, actor.name, code, active=True,
+                                                                          known=known)):
         raise refuse("专家指派", f"专家 {actor.name} 未被指派到企业 {code}，请先 campaign assign {code} --expert "
                      f"{actor.name} (expert not assigned)")
 
@@ -157,13 +193,14 @@ def _login_actor(session: Session) -> str | None:
 
 
 def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | None,
-              code: str | None, subject: str | None = None) -> str:
-    """Return the role under which `actor` performs `action`, or raise Refused naming the rule."""
+              code: str | None, subject: str | None = None, known: Known | None = None) -> str:
+    """Return the role under which `actor` performs `action`, or raise Refused naming the rule.
+    `known`: facts read up front for a batch (`Known`); the same answers, fewer queries."""
     allowed = roles_for(action)
     if session is not None and (login := _login_actor(session)) and login != actor.name:
         raise refuse("数据库登录", f"当前数据库登录映射为操作人 {login}，不能以 {actor.name} 的名义操作 "
                      "(the database login writes as another actor)")
-    if code and actor.role != "system" and _conflict(session, actor.name, code):
+    if code and actor.role != "system" and _conflict(session, actor.name, code, known):
         raise refuse("利益冲突回避", f"{actor.name} 已申报与企业 {code} 存在利益冲突，须回避 "
                      "(declared conflict of interest)")
     held = [r for r in actor.roles if r in allowed] + ([SELF] if SELF in allowed else [])
@@ -173,12 +210,12 @@ def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | 
     first: Refused | None = None
     for role in held:
         try:
-            _scope(session, actor, role, action, city, code, subject)
+            _scope(session, actor, role, action, city, code, subject, known)
         except Refused as exc:
             first = first or exc
             continue
         if code:
-            _separation(session, actor, action, code)
+            _separation(session, actor, action, code, known)
         return role if role != SELF else actor.role
     assert first is not None
     raise first
@@ -190,8 +227,9 @@ def _awaiting_recheck(session: Session, code: str) -> tuple[int, int] | None:
     return (int(row[0]), int(row[1])) if row else None
 
 
-def _separation(session: Session, actor: ActorRecord, action: str, code: str) -> None:
-    if action in ("pass_acceptance", "fail_acceptance") and _expert_of(session, actor.name, code, active=False):
+def _separation(session: Session, actor: ActorRecord, action: str, code: str, known: Known | None = None) -> None:
+    if action in ("pass_acceptance", "fail_acceptance") and _expert_of(session, actor.name, code, active=False,
+                                                                        known=known):
         raise refuse("职责分离", f"{actor.name} 是企业 {code} 的帮扶专家，不得评审其验收 (separation of duties)")
     if action not in ("pass_recheck", "waive_recheck", "fail_recheck"):
         return

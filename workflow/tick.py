@@ -60,15 +60,16 @@ def wake_days(ctx: Context) -> list[date]:
 
 
 def _enqueue(s: Session, ctx: Context, camp: CampaignRef, today: date) -> list[dict[str, Any]]:
-    from notifications import enqueue
+    from notifications import Item, enqueue_many
 
     stamp, made = utc_iso(ctx.now()), list[dict[str, Any]]()
     if today > camp.plan.end + timedelta(days=max(camp.plan.overdue_repeat_days, 1)):
         return made  # a campaign long over sends no catch-up alerts (its year-end close still runs)
     common = {"authority": camp.plan.authority, "campaign": camp.plan.name}
-    for a in collect(s, camp, today)[0]:
-        nid = enqueue(s, kind=a.kind, key=a.key, city=a.city, code=a.code, due=a.due,
-                      context={**common, **a.context}, created_at=stamp)
+    alerts = collect(s, camp, today)[0]
+    ids = enqueue_many(s, [Item(a.kind, a.key, a.city, a.code, a.due, {**common, **a.context}) for a in alerts],
+                       created_at=stamp)
+    for a, nid in zip(alerts, ids, strict=True):
         if nid is not None:
             made.append({"id": nid, "kind": a.kind, "key": a.key, "city": a.city, "code": a.code,
                          "due": a.due.isoformat() if a.due else None})

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,7 +70,7 @@ def cluster() -> Iterator[Cluster]:
 
 
 def test_the_scheduler_survives_a_server_restart_and_loses_or_doubles_no_alert(
-        cluster: Cluster, tmp_path: Path) -> None:
+        cluster: Cluster, tmp_path: Path, report: Callable[[str], None]) -> None:
     cli = Cli(cluster.url, tmp_path)
     small_campaign(cli)
     started = time.monotonic()
@@ -98,7 +98,7 @@ def test_the_scheduler_survives_a_server_restart_and_loses_or_doubles_no_alert(
     assert code == 0, daemon.lines
     rows = notices(cli)
     print("\n" + "\n".join(daemon.lines))
-    print(f"server restarts: {outages}; notices: {len(rows)}; daemon lines: {len(daemon.lines)}; "
+    report(f"server restarts: {outages}; notices: {len(rows)}; daemon lines: {len(daemon.lines)}; "
           f"wall time {wall:.1f}s")
     keys = [r["key"] for r in rows]
     assert len(keys) == len(set(keys)) == 4

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,8 @@ def _timed(cli: Cli, args: list[str]) -> float:
     return time.monotonic() - start
 
 
-def test_a_killed_import_leaves_all_or_nothing_and_a_valid_log(cli: Cli, tmp_path: Path) -> None:
+def test_a_killed_import_leaves_all_or_nothing_and_a_valid_log(cli: Cli, tmp_path: Path,
+                                                              report: Callable[[str], None]) -> None:
     bootstrap(cli)
     startup = _timed(cli, ["status", "--json"])
     probe = tmp_path / "probe.csv"
@@ -66,7 +68,7 @@ def test_a_killed_import_leaves_all_or_nothing_and_a_valid_log(cli: Cli, tmp_pat
         synthetic.write_csv(big, synthetic.generate(30_000, seed=10 + attempt))
         rc, elapsed = _run_and_kill(cli, ["enterprise", "import", str(big)], after=startup + estimate / 2)
         n = _count(cli.db, "enterprise") - base
-        print(f"\nimport attempt {attempt}: rc={rc}, {elapsed:.2f}s, rows from this file: {n}")
+        report(f"import attempt {attempt}: rc={rc}, {elapsed:.2f}s, rows from this file: {n}")
         assert n in (0, 30_000)
         if rc == -signal.SIGKILL and n == 0:
             killed += 1
@@ -78,7 +80,8 @@ def test_a_killed_import_leaves_all_or_nothing_and_a_valid_log(cli: Cli, tmp_pat
     cli("audit", "verify", now="2024-06-03")
 
 
-def test_a_killed_batch_advance_leaves_all_or_nothing(cli: Cli, tmp_path: Path) -> None:
+def test_a_killed_batch_advance_leaves_all_or_nothing(cli: Cli, tmp_path: Path,
+                                                     report: Callable[[str], None]) -> None:
     bootstrap(cli)
     rows = [r for r in synthetic.generate(9_000, seed=9) if r["grade"] in ("未评级", "D", "C")]
     src = tmp_path / "e.csv"
@@ -104,7 +107,7 @@ def test_a_killed_batch_advance_leaves_all_or_nothing(cli: Cli, tmp_path: Path) 
         rc, elapsed = _run_and_kill(cli, ["advance", "--file", str(batch(tmp_path / f"b{attempt}.csv", chunk))],
                                     after=startup + estimate / 2)
         added = _count(cli.db, "participation") - before
-        print(f"\nbatch attempt {attempt}: rc={rc}, {elapsed:.2f}s, participations added: {added} of {len(chunk)}")
+        report(f"batch attempt {attempt}: rc={rc}, {elapsed:.2f}s, participations added: {added} of {len(chunk)}")
         assert added in (0, len(chunk))
         if rc == -signal.SIGKILL and added == 0:
             killed += 1

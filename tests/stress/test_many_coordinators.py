@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.stress
 PROCESSES, EVENTS_EACH, ENTERPRISES = 8, 40, 24
 
 
-def test_eight_processes_leave_every_state_equal_to_its_audit_replay(cli: Cli, tmp_path: Path) -> None:
+def test_eight_processes_leave_every_state_equal_to_its_audit_replay(cli: Cli, tmp_path: Path,
+                                                                    report: Callable[[str], None]) -> None:
     bootstrap(cli)
     codes = [make(f"9141100{i:010d}") for i in range(ENTERPRISES)]
     csv_path = tmp_path / "e.csv"
@@ -40,7 +42,7 @@ def test_eight_processes_leave_every_state_equal_to_its_audit_replay(cli: Cli, t
     stats = [json.loads((tmp_path / f"w{seed}.json").read_text()) for seed in range(PROCESSES)]
     committed = sum(s["committed"] for s in stats)
     errors = [e for s in stats for e in s["errors"]]
-    print(f"\n{PROCESSES} processes × {EVENTS_EACH} events: committed {committed}, "
+    report(f"{PROCESSES} processes × {EVENTS_EACH} events: committed {committed}, "
           f"refused {sum(s['refused'] for s in stats)}, conflicts {sum(s['conflicts'] for s in stats)}, "
           f"retries {sum(s['retries'] for s in stats)}, wall {wall:.1f}s")
     assert errors == []
