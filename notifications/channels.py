@@ -74,10 +74,14 @@ def send_outbox(outbox: Path, letter: Letter) -> str | None:
     if letter.due:
         head.append(f"截止日期：{letter.due}")
     head += [f"生成时间：{letter.created_at}", f"模板：{letter.template}"]
+    data = ("\n".join(head) + "\n\n" + letter.text).encode("utf-8")
+    tmp = path.with_suffix(".tmp")
     try:
-        outbox.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\n".join(head) + "\n\n" + letter.text, encoding="utf-8")
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the outbox is made on the first notice, not checked on every one
+            outbox.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
         return _short(exc)

@@ -1,16 +1,25 @@
-"""Delivering committed notices: claim in a short transaction, send with no transaction open,
-record the attempts in another. A failed round is retried with backoff; nothing is dropped."""
+"""Delivering committed notices, a round (up to BATCH notices) at a time.
+
+A round is claimed with one statement in a short transaction (each claimed notice becomes
+`sending` until a lease runs out, so no other deliverer takes it meanwhile); the round's successful
+attempts and the contacts of its cities are read in one query each; the letters are sent with no
+transaction open; the attempts (one row per channel and target) and the new statuses are recorded
+in one transaction per round. A notice that went to a network channel (e-mail, webhook) is recorded
+at once, on its own, so a crash repeats at most one network send. A failure is retried with
+backoff; nothing is dropped: a notice whose round was never recorded (a crash, a lost database)
+is `sending` until its lease runs out and is then delivered again, skipping what succeeded.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, FromClause, and_, bindparam, or_, select, text, update
 from sqlmodel import Session
 
 from models.notices import Contact, DeliveryAttempt, Notice
@@ -27,6 +36,7 @@ log = logging.getLogger("campaign.notifications")
 _N, _D, _C = table(Notice), table(DeliveryAttempt), table(Contact)
 LEASE_MINUTES = 10  # a claimed notice whose deliverer died is picked up again after this
 BATCH = 200
+_CHUNK = 500  # ids per IN (…) list
 
 
 @dataclass(frozen=True)
@@ -40,39 +50,74 @@ class Target:
         return channels.mask_url(self.address) if self.channel == "webhook" else self.address
 
 
-def _claim(engine: Engine, now: datetime, ids: Sequence[int] | None, force: bool) -> list[int]:
-    """Mark the notices this run delivers as `sending` (a lease), so no other run sends them."""
-    stamp = utc_iso(now)
-    due: ColumnElement[bool] = or_(_N.c.status == "pending",
-              and_(_N.c.status.in_(("failed", "sending")), _N.c.next_attempt_at <= stamp))
+def _due(t: FromClause, stamp: str, force: bool) -> ColumnElement[bool]:
+    """What a deliverer may take: pending; failed and due for retry; sending with its lease run out."""
+    due: ColumnElement[bool] = or_(t.c.status == "pending",
+                                   and_(t.c.status.in_(("failed", "sending")), t.c.next_attempt_at <= stamp))
     if force:  # an operator's retry: every failed one now, no waiting for the backoff
-        due = or_(due, _N.c.status == "failed")
-    query = select(_N.c.id, _N.c.status, _N.c.next_attempt_at).where(due).order_by(_N.c.id)
-    query = query.where(_N.c.id.in_(ids)) if ids is not None else query.limit(BATCH)
+        due = or_(due, t.c.status == "failed")
+    return due
+
+
+_CLAIMED = (_N.c.id, _N.c.kind, _N.c.city, _N.c.code, _N.c.due, _N.c.context, _N.c.subject, _N.c.body,
+            _N.c.template, _N.c.created_at, _N.c.attempts)
+
+
+def _claim(engine: Engine, now: datetime, ids: Sequence[int] | None, force: bool) -> list[Any]:
+    """Mark the notices this round delivers as `sending` (a lease), so no other run sends them.
+
+    One statement: the due notices (at most BATCH, or the given ids) are picked in a subquery and
+    updated only if they are still due when the update reaches them — a notice another deliverer
+    claimed meanwhile is `sending` with a lease in the future, so it is left alone. On PostgreSQL
+    the pick locks its rows and skips rows another deliverer holds (FOR UPDATE SKIP LOCKED);
+    on SQLite every write transaction holds the database's write lock (BEGIN IMMEDIATE)."""
+    stamp = utc_iso(now)
     lease = utc_iso(now + timedelta(minutes=LEASE_MINUTES))
-    claimed: list[int] = []
+    pick_from = _N.alias("claimable")
+    pick = select(pick_from.c.id).where(_due(pick_from, stamp, force)).with_for_update(skip_locked=True)
+    pick = (pick.where(pick_from.c.id.in_(list(ids))) if ids is not None
+            else pick.order_by(pick_from.c.id).limit(BATCH))
+    claim = (update(_N).where(_N.c.id.in_(pick), _due(_N, stamp, force))
+             .values(status="sending", next_attempt_at=lease).returning(*_CLAIMED))
     with Session(engine) as s:
-        for nid, status, next_at in s.execute(query).all():
-            same = (_N.c.next_attempt_at.is_(None) if next_at is None else _N.c.next_attempt_at == next_at)
-            hit = s.connection().execute(update(_N).where(_N.c.id == nid, _N.c.status == status, same)
-                            .values(status="sending", next_attempt_at=lease))
-            if hit.rowcount == 1:
-                claimed.append(int(nid))
+        claimed = sorted(s.connection().execute(claim).all(), key=lambda r: int(r.id))
         s.commit()
     return claimed
 
 
-def _targets(s: Session, notice: Any, settings: Settings) -> tuple[list[Target], int]:
+def _succeeded(s: Session, ids: list[int]) -> set[tuple[int, str, int | None]]:
+    """(notice, channel, contact) of every attempt that succeeded: those are not sent again."""
+    done: set[tuple[int, str, int | None]] = set()
+    for n in range(0, len(ids), _CHUNK):
+        done.update((int(r[0]), str(r[1]), None if r[2] is None else int(r[2])) for r in s.execute(
+            select(_D.c.notice_id, _D.c.channel, _D.c.contact_id)
+            .where(_D.c.notice_id.in_(ids[n:n + _CHUNK]), _D.c.ok.is_(True))))
+    return done
+
+
+def _wants_province(notice: Any) -> bool:
+    spec = kinds.KINDS.get(notice.kind)
+    return notice.city is None or (spec is not None and spec.province)
+
+
+def _contacts(s: Session, notices: Sequence[Any]) -> list[Any]:
+    """The active contacts of every city of the round (and the province's where one wants them)."""
+    cities = sorted({str(n.city) for n in notices if n.city})
+    where: ColumnElement[bool] = _C.c.city.in_(cities)
+    if any(_wants_province(n) for n in notices):
+        where = or_(where, _C.c.city.is_(None))
+    return list(s.execute(select(_C.c.id, _C.c.city, _C.c.email, _C.c.webhook)
+                          .where(where, _C.c.active.is_(True)).order_by(_C.c.id)))
+
+
+def _targets(contacts: Sequence[Any], city: str | None, province: bool, settings: Settings
+             ) -> tuple[list[Target], int]:
     """Outbox, then the contacts of the notice's city (and the province's when the kind says so)."""
     found = [Target("outbox", None, str(settings.outbox))]
-    spec = kinds.KINDS.get(notice.kind)
-    cities = [notice.city] if notice.city else []
-    where: ColumnElement[bool] = _C.c.city.in_(cities)
-    if notice.city is None or (spec is not None and spec.province):
-        where = or_(where, _C.c.city.is_(None))
     skipped = 0
-    for cid, email, webhook in s.execute(select(_C.c.id, _C.c.email, _C.c.webhook)
-                                         .where(where, _C.c.active.is_(True)).order_by(_C.c.id)):
+    for cid, ccity, email, webhook in contacts:
+        if not ((city is not None and ccity == city) or (ccity is None and province)):
+            continue
         if email:
             if settings.smtp is None:
                 skipped += 1
@@ -81,13 +126,6 @@ def _targets(s: Session, notice: Any, settings: Settings) -> tuple[list[Target],
         if webhook:
             found.append(Target("webhook", int(cid), str(webhook)))
     return found, skipped
-
-
-def _letter(n: Any) -> channels.Letter:
-    spec = kinds.KINDS.get(n.kind)
-    return channels.Letter(int(n.id), n.kind, spec.title if spec else n.kind, n.city, n.code,
-                           cn_date_week(n.due) if n.due else None, n.subject, n.body, n.template,
-                           n.created_at)
 
 
 def _send(target: Target, letter: channels.Letter, settings: Settings, now: datetime) -> str | None:
@@ -99,69 +137,144 @@ def _send(target: Target, letter: channels.Letter, settings: Settings, now: date
     return channels.send_webhook(target.address, letter, settings.webhook_timeout)
 
 
-def _rerender(engine: Engine, n: Any, settings: Settings) -> RenderError | None:
-    outcome = try_render(n.kind, json.loads(n.context), settings.templates, settings.template_timeout)
-    if isinstance(outcome, RenderError):
-        return outcome
-    with Session(engine) as s:
-        s.execute(update(_N).where(_N.c.id == n.id).values(
-            subject=outcome.subject, body=outcome.body, template=outcome.template, error=""))
-        s.commit()
-    return None
+@dataclass
+class _Outcome:
+    """One notice's round, sent and not yet recorded."""
+
+    nid: int
+    delivered: bool
+    status: tuple[Any, ...]  # the parameters of _DELIVERED or _FAILED, in order
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # the attempts (_ATTEMPT_COLUMNS order)
+    rendered: dict[str, Any] | None = None  # subject, body, template when rendered again this round
+    skipped: int = 0
+    networked: bool = False  # went to e-mail or a webhook: recorded at once
 
 
-def _deliver_one(engine: Engine, nid: int, settings: Settings, now: datetime) -> tuple[str, int, int]:
-    """One round for one claimed notice: (final status, attempts recorded, channels skipped)."""
-    with Session(engine) as s:
-        n = s.execute(select(_N).where(_N.c.id == nid)).one()
-        done = {(r[0], r[1]) for r in s.execute(
-            select(_D.c.channel, _D.c.contact_id).where(_D.c.notice_id == nid, _D.c.ok.is_(True)))}
-        targets, skipped = _targets(s, n, settings)
-    rows: list[dict[str, Any]] = []
+def _deliver_one(n: Any, done: set[tuple[int, str, int | None]], targets: list[Target], skipped: int,
+                 settings: Settings, now: datetime, stamp: str) -> _Outcome:
+    """One round for one claimed notice: render again if it never rendered, send to every target
+    that has not succeeded yet. Touches no database."""
+    nid, attempt = int(n.id), int(n.attempts) + 1
+    rows: list[tuple[Any, ...]] = []
     failures: list[str] = []
-    problem = _rerender(engine, n, settings) if not n.subject else None
-    if problem is not None:
-        failures.append(str(problem))
-    else:
-        with Session(engine) as s:
-            n = s.execute(select(_N).where(_N.c.id == nid)).one()
-        letter = _letter(n)
+    rendered: dict[str, Any] | None = None
+    networked = False
+    subject, body, template = n.subject, n.body, n.template
+    if not subject:
+        outcome = try_render(n.kind, json.loads(n.context), settings.templates, settings.template_timeout)
+        if isinstance(outcome, RenderError):
+            failures.append(str(outcome))
+        else:
+            subject, body, template = outcome.subject, outcome.body, outcome.template
+            rendered = {"b_id": nid, "b_subject": subject, "b_body": body, "b_template": template}
+    if not failures:
+        spec = kinds.KINDS.get(n.kind)
+        letter = channels.Letter(nid, n.kind, spec.title if spec else n.kind, n.city, n.code,
+                                 cn_date_week(n.due) if n.due else None, subject, body, template,
+                                 n.created_at)
         for t in targets:
-            if (t.channel, t.contact_id) in done:
+            if (nid, t.channel, t.contact_id) in done:
                 continue
             error = _send(t, letter, settings, now)
-            rows.append({"notice_id": nid, "round": n.attempts + 1, "channel": t.channel,
-                         "contact_id": t.contact_id, "target": t.shown, "attempted_at": utc_iso(now),
-                         "ok": error is None, "error": error or ""})
+            rows.append((nid, attempt, t.channel, t.contact_id, t.shown, stamp, error is None, error or ""))
+            networked = networked or t.channel != "outbox"
             if error:
                 failures.append(f"{t.channel} {t.shown}：{error}")
                 log.warning("notice %s via %s %s failed: %s", nid, t.channel, t.shown, error)
-    values: dict[str, Any]
     if failures:
-        values = {"status": "failed", "error": "；".join(failures)[:2000], "attempts": n.attempts + 1,
-                  "next_attempt_at": backoff(n.attempts + 1, now, settings.retry_max_minutes)}
+        status: tuple[Any, ...] = ("；".join(failures)[:2000], attempt,
+                                   backoff(attempt, now, settings.retry_max_minutes), nid)
     else:
-        values = {"status": "delivered", "error": "", "attempts": n.attempts + 1,
-                  "next_attempt_at": None, "delivered_at": utc_iso(now)}
-    with Session(engine) as s:
-        if rows:
-            s.execute(insert(_D), rows)
-        s.execute(update(_N).where(_N.c.id == nid, _N.c.status == "sending").values(**values))
-        s.commit()
-    return values["status"], len(rows), skipped
+        status = (attempt, stamp, nid)
+    return _Outcome(nid, not failures, status, rows, rendered, skipped, networked)
+
+
+# The round's writes, with the driver's executemany (the values are plain already; SQLAlchemy's
+# per-row parameter processing would cost more than the statements). `?` is the driver's mark.
+_ATTEMPT_COLUMNS = ("notice_id", "round", "channel", "contact_id", "target", "attempted_at", "ok", "error")
+_ATTEMPTS = (f"INSERT INTO delivery_attempt ({', '.join(_ATTEMPT_COLUMNS)}) "
+             f"VALUES ({', '.join('?' * len(_ATTEMPT_COLUMNS))})")
+_DELIVERED = ("UPDATE notice SET status = 'delivered', error = '', attempts = ?, next_attempt_at = NULL, "
+              "delivered_at = ? WHERE id = ? AND status = 'sending'")
+_FAILED = ("UPDATE notice SET status = 'failed', error = ?, attempts = ?, next_attempt_at = ? "
+           "WHERE id = ? AND status = 'sending'")
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_RENDERED = (update(_N).where(_N.c.id == bindparam("b_id"))
+             .values(subject=bindparam("b_subject"), body=bindparam("b_body"),
+                     template=bindparam("b_template"), error=""))
+
+
+def _many(conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is not None:
+        conn.exec_driver_sql(sql.replace("?", mark), rows)
+    else:  # a driver with named parameters: the portable path
+        params = [{f"p{i}": v for i, v in enumerate(r)} for r in rows]
+        parts = sql.split("?")
+        conn.execute(text("".join(p + (f":p{i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))),
+                     params)
+
+
+def _record(engine: Engine, outcomes: list[_Outcome], counts: dict[str, int]) -> None:
+    """Record the attempts and the new statuses of these notices in one transaction, and count them.
+
+    If that fails, the notices stay `sending` until their lease runs out and are delivered again
+    then (what succeeded unrecorded is sent again); they count as failed here."""
+    if not outcomes:
+        return
+    rendered = [o.rendered for o in outcomes if o.rendered is not None]
+    try:
+        with Session(engine) as s:
+            conn = s.connection()
+            _many(conn, _ATTEMPTS, [r for o in outcomes for r in o.rows])
+            if rendered:
+                conn.execute(_RENDERED, rendered)
+            _many(conn, _DELIVERED, [o.status for o in outcomes if o.delivered])
+            _many(conn, _FAILED, [o.status for o in outcomes if not o.delivered])
+            s.commit()
+    except Exception:  # a lost database must not stop the other notices of the round
+        log.exception("notices %s: recording the delivery round failed", ", ".join(str(o.nid) for o in outcomes))
+        counts["failed"] += len(outcomes)
+        return
+    for o in outcomes:
+        counts["delivered" if o.delivered else "failed"] += 1
+        counts["attempts"] += len(o.rows)
+        counts["skipped"] += o.skipped
 
 
 def deliver(engine: Engine, settings: Settings, now: datetime, *, ids: Sequence[int] | None = None,
             force: bool = False) -> dict[str, int]:
-    """Deliver what is due (or the given ids); returns counts per outcome."""
+    """Deliver one round of what is due (or the given ids); returns counts per outcome."""
     counts = {"delivered": 0, "failed": 0, "attempts": 0, "skipped": 0}
-    for nid in _claim(engine, now, ids, force):
+    claimed = _claim(engine, now, ids, force)
+    if not claimed:
+        return counts
+    try:
+        with Session(engine) as s:
+            done = _succeeded(s, [int(n.id) for n in claimed])
+            contacts = _contacts(s, claimed)
+    except Exception:  # a lost database: the round stays claimed and is picked up after its lease
+        log.exception("notices %s: delivery round failed", ", ".join(str(n.id) for n in claimed))
+        counts["failed"] += len(claimed)
+        return counts
+    stamp = utc_iso(now)
+    targets: dict[tuple[str | None, bool], tuple[list[Target], int]] = {}
+    pending: list[_Outcome] = []
+    for n in claimed:
         try:
-            status, attempts, skipped = _deliver_one(engine, nid, settings, now)
-        except Exception:  # a bug or a lost database must not stop the other notices
-            log.exception("notice %s: delivery round failed", nid)
-            status, attempts, skipped = "failed", 0, 0
-        counts[status] = counts.get(status, 0) + 1
-        counts["attempts"] += attempts
-        counts["skipped"] += skipped
+            where = (n.city, _wants_province(n))
+            if where not in targets:
+                targets[where] = _targets(contacts, *where, settings)
+            outcome = _deliver_one(n, done, *targets[where], settings, now, stamp)
+        except Exception:  # a bug must not stop the other notices
+            log.exception("notice %s: delivery round failed", n.id)
+            counts["failed"] += 1
+            continue
+        pending.append(outcome)
+        if outcome.networked:  # a network send is recorded before the next one
+            _record(engine, pending, counts)
+            pending = []
+    _record(engine, pending, counts)
     return counts
