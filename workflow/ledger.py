@@ -19,21 +19,25 @@ from .context import Context
 
 _LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_AUDIT)  # built once: the hot path appends one row per event
 _COLUMNS = (*FIELDS, "hash", "format")
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Insert audit rows (in _COLUMNS order) with the driver's executemany: the rows are plain
-    values already, so SQLAlchemy's per-row parameter processing is pure overhead here."""
+def insert_rows(conn: Any, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows (plain values, in `columns` order) with the driver's executemany: SQLAlchemy's
+    per-row parameter processing is pure overhead for values that need no conversion."""
     mark = _MARKS.get(conn.dialect.paramstyle)
     if mark is None:  # a driver with named parameters: the portable path
-        conn.execute(_INSERT, [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
+        conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
         return
     quote = conn.dialect.identifier_preparer.quote
-    conn.exec_driver_sql(f"INSERT INTO {quote(_AUDIT.name)} ({', '.join(map(quote, _COLUMNS))}) "
-                         f"VALUES ({', '.join([mark] * len(_COLUMNS))})", rows)
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+                         f"VALUES ({', '.join([mark] * len(columns))})", rows)
+
+
+def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert audit rows (in _COLUMNS order)."""
+    insert_rows(conn, _AUDIT, _COLUMNS, rows)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .campaigns import CampaignRef, current
 from .clock import utc_iso
 from .context import Context
 from .errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
-from .ledger import Entry, Ledger, record_refusal
+from .ledger import Entry, Ledger, insert_rows, record_refusal
 from .states import UNENROLLED
 
 _E = Enterprise.__table__  # type: ignore[attr-defined]
@@ -76,14 +76,91 @@ _PRELOAD_MONTHS = select(_EV.c.participation_id, _EV.c.month).where(
     _EV.c.participation_id.in_(bindparam("pids", expanding=True)))
 
 
+_VERSIONS = select(_P.c.id, _P.c.version).where(_P.c.id.in_(bindparam("pids", expanding=True)))
+_EV_COLUMNS = ("participation_id", "month", "recorded_at", "audit_seq")
+
+
+class FlushFailed(ConcurrentChange):
+    """A batch's held-back writes could not be made (someone else changed a participation the batch
+    read): names the enterprise; the batch stops and nothing is committed."""
+
+    def __init__(self, message: str, code: str | None) -> None:
+        super().__init__(message, rule="concurrency")
+        self.code = code
+
+
+def _changed_under_you(code: str | None) -> FlushFailed:
+    who = f"企业 {code} 的状态" if code else "本批企业的状态"
+    return FlushFailed(f"{who}已被他人更改，请刷新后重试 (state changed under you)", code)
+
+
+class Writes:
+    """A batch's participation updates and evaluation inserts, held back and written with
+    executemany by `flush`: due before anything in the transaction reads them, every `hold`
+    rows, and before the commit. The updates of one participation merge into one row that still
+    carries the version the batch read, so a change by anyone else since fails the version check
+    at the flush (the rows written must equal the rows sent), naming the enterprise."""
+
+    def __init__(self, session: Session, hold: int) -> None:
+        self.session, self.hold = session, hold
+        self.updates: dict[int, tuple[str, int, dict[str, Any]]] = {}  # pid -> (code, version read, SET)
+        self.evaluations: list[tuple[Any, ...]] = []  # in _EV_COLUMNS order
+
+    def update(self, code: str, part: Any, values: dict[str, Any]) -> None:
+        held = self.updates.get(part.id)
+        if held is None:
+            self.updates[part.id] = (code, part.version, dict(values))
+        else:  # a later event of the same participation: its values win, the version read stays
+            held[2].update(values)
+        if len(self.updates) >= self.hold:
+            self.flush()
+
+    def insert_evaluation(self, row: tuple[Any, ...]) -> None:
+        self.evaluations.append(row)
+        if len(self.evaluations) >= self.hold:
+            self.flush()
+
+    def flush(self) -> None:
+        conn = self.session.connection()
+        if self.updates:
+            updates, self.updates = self.updates, {}
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # executemany: one SET per group
+            for pid, (_, version, values) in updates.items():
+                groups.setdefault(tuple(sorted(values)), []).append(dict(b_id=pid, b_version=version, **values))
+            for params in groups.values():
+                if not conn.dialect.supports_sane_multi_rowcount:  # no trustworthy total: row by row
+                    for one in params:
+                        if conn.execute(_UPDATE_P, one).rowcount != 1:
+                            raise _changed_under_you(updates[one["b_id"]][0])
+                elif conn.execute(_UPDATE_P, params).rowcount != len(params):
+                    raise _changed_under_you(self._culprit(conn, updates, params))
+        if self.evaluations:
+            rows, self.evaluations = self.evaluations, []
+            try:
+                insert_rows(conn, _EV, _EV_COLUMNS, rows)
+            except IntegrityError:  # someone else recorded one of these months meanwhile
+                raise _changed_under_you(None) from None
+
+    @staticmethod
+    def _culprit(conn: Any, updates: dict[int, tuple[str, int, dict[str, Any]]],
+                 params: list[dict[str, Any]], chunk: int = 500) -> str | None:
+        """The first participation of a failed executemany whose row does not carry our new version."""
+        found: dict[int, int] = {}
+        for i in range(0, len(params), chunk):
+            rows = conn.execute(_VERSIONS, {"pids": [p["b_id"] for p in params[i:i + chunk]]})
+            found.update((r[0], r[1]) for r in rows)
+        return next((updates[p["b_id"]][0] for p in params if found.get(p["b_id"]) != p["version"]), None)
+
+
 class Preloaded:
     """A batch's enterprises, participations and evaluation months, read in a few queries up
     front and kept current as `apply` writes (the batch holds the write lock; a change by
     anyone else still fails the version check). Codes it does not hold are loaded one by one."""
 
     def __init__(self, session: Session, campaign_id: int, codes: list[str], chunk: int = 500,
-                 actor: str | None = None) -> None:
+                 actor: str | None = None, hold: int = 2_000) -> None:
         self.session, self.campaign_id = session, campaign_id
+        self.writes = Writes(session, hold)  # the batch's participation and evaluation writes
         # the actor's conflicts and assignments over these codes (the permission checks' facts)
         self.known = None if actor is None else permissions.Known(session, actor, codes, chunk)
         self.rows: dict[str, tuple[Any, Any]] = {}
@@ -148,6 +225,8 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
     state = part.state if part is not None else UNENROLLED
     if req.event in _READS_AUDIT:
         ledger.flush()  # rows a batch holds back must be visible to what reads the audit log
+        if preloaded is not None:  # ... and to what reads participation state (职责分离: _AWAITING)
+            preloaded.writes.flush()
     role = permissions.authorize(session, actor, req.event, city=ent.city, code=code,
                                  known=None if preloaded is None else preloaded.known)
     target = grades.normalise(req.target_grade) if req.target_grade else (
@@ -190,11 +269,14 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
         if req.target_grade and target != part.target_grade:
             changes["target_grade"] = target
         version = part.version + 1
-        done = conn.execute(_UPDATE_P, dict(b_id=part.id, b_version=part.version, state=dest,
-                                            version=version, updated_at=now, **changes))
-        if done.rowcount != 1:
-            raise ConcurrentChange(f"企业 {code} 的状态已被他人更改，请刷新后重试 (state changed under you)",
-                                   rule="concurrency")
+        if preloaded is None:
+            done = conn.execute(_UPDATE_P, dict(b_id=part.id, b_version=part.version, state=dest,
+                                                version=version, updated_at=now, **changes))
+            if done.rowcount != 1:
+                raise ConcurrentChange(f"企业 {code} 的状态已被他人更改，请刷新后重试 (state changed under you)",
+                                       rule="concurrency")
+        else:  # held back; the version check happens at the flush
+            preloaded.writes.update(code, part, dict(state=dest, version=version, updated_at=now, **changes))
         pid = part.id
         if "achieved_grade" in changes:
             conn.execute(_UPDATE_GRADE, {"b_id": ent.id, "grade": changes["achieved_grade"]})
@@ -215,9 +297,11 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
     seq, digest = ledger.append(Entry(code, camp.year, ent.city, req.event, state, dest, actor.name,
                                       role, req.reason, {**payload, **details}))
     if req.event == "record_evaluation":
-        conn.execute(_INSERT_EV, {"participation_id": pid, "month": payload["month"],
-                                  "recorded_at": now, "audit_seq": seq})
-        if preloaded is not None:
+        if preloaded is None:
+            conn.execute(_INSERT_EV, {"participation_id": pid, "month": payload["month"],
+                                      "recorded_at": now, "audit_seq": seq})
+        else:
+            preloaded.writes.insert_evaluation((pid, payload["month"], now, seq))
             preloaded.months.setdefault(pid, set()).add(payload["month"])
     return {"code": code, "event": req.event, "from_state": state, "to_state": dest,
             "seq": seq, "hash": digest, "late": late, "version": version}
@@ -255,6 +339,21 @@ class BatchOutcome:
     message: str
 
 
+def _flush_outcome(outcomes: list[BatchOutcome], exc: FlushFailed, last: dict[str, tuple[int, str]],
+                   here: tuple[int, str, str]) -> None:
+    """Report the failure of a flush on the last row of the enterprise it names (that row's
+    outcome becomes the failure), or else on the row being applied."""
+    line, code, event = here
+    if exc.code is not None and exc.code in last:
+        (line, event), code = last[exc.code], exc.code
+    failed = BatchOutcome(line, code, event, False, str(exc))
+    at = next((i for i, o in enumerate(outcomes) if o.line == line), None)
+    if at is None:
+        outcomes.append(failed)
+    else:
+        outcomes[at] = failed
+
+
 def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, list[BatchOutcome]]:
     """All rows in one transaction, in order: every row is reported; any refusal undoes all."""
     outcomes: list[BatchOutcome] = []
@@ -263,17 +362,29 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
         camp = current(uow.session, ctx)
         ledger = Ledger(uow.session, ctx, hold=_HOLD)
         preloaded = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs],
-                              actor=actor.name)
+                              actor=actor.name, hold=_HOLD)
+        last: dict[str, tuple[int, str]] = {}  # code -> (line, event) of its last row applied
         for line, req in reqs:
             try:
                 r = apply(uow.session, ledger, ctx, camp, actor, req, preloaded=preloaded)
                 outcomes.append(BatchOutcome(line, r["code"], req.event, True,
                                              f"{r['from_state']} → {r['to_state']}"))
+                last[r["code"]] = (line, req.event)
+            except FlushFailed as exc:  # the held-back writes failed: the batch cannot go on
+                _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
+                break
             except CampaignError as exc:
                 outcomes.append(BatchOutcome(line, req.code, req.event, False, str(exc)))
         ok = all(o.ok for o in outcomes)
         if ok:
             ledger.flush()
+            try:
+                preloaded.writes.flush()
+            except FlushFailed as exc:
+                line, req = reqs[-1]
+                _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
+                ok = False
+        if ok:
             uow.commit()
     if not ok:
         first = next(o for o in outcomes if not o.ok)
