@@ -4,8 +4,9 @@ the publicity period that ended without objection (ready to certify)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from models.tables import AuditEntry, City, Enterprise, Evaluation, Participation, table
@@ -24,21 +25,28 @@ def _months(camp: CampaignRef) -> list[tuple[str, date]]:
     return [(m, day) for m, day in months if day <= camp.plan.end]
 
 
-def _tracking(s: Session, camp: CampaignRef) -> dict[str, list[tuple[str, str]]]:
-    """For each participation that ever entered tracking: its (effective_at, to_state) in audit order."""
-    ever = select(_A.code).where(_A.campaign_year == camp.year, _A.to_state == "tracking")
-    out: dict[str, list[tuple[str, str]]] = {}
-    for code, to_state, at in s.execute(
-            select(_A.code, _A.to_state, _A.effective_at)
-            .where(_A.campaign_year == camp.year, _A.to_state.is_not(None), _A.code.in_(ever)).order_by(_A.seq)):
-        out.setdefault(code, []).append((at, to_state))
-    return out
+def _ever_tracking(camp: CampaignRef) -> Select[tuple[str | None]]:
+    """The codes of the participations that ever entered tracking (per the audit log), as a subquery."""
+    return select(_A.code).where(_A.campaign_year == camp.year, _A.to_state == "tracking")
 
 
-def _state_at(events: list[tuple[str, str]], cut: str) -> str | None:
-    """The state after the last event effective before `cut` (UTC ISO)."""
-    before = [state for at, state in events if at < cut]
-    return before[-1] if before else None
+def _owing(s: Session, camp: CampaignRef, month: str, cut: str) -> list[Any]:
+    """(code, name, city) of the participations whose last state before `cut` (per the audit log)
+    was tracking and that have no evaluation for `month`, by code. One query: the state at the
+    cut is the to_state of the code's last audit entry effective before it."""
+    last = (select(_A.code, _A.to_state,
+                   func.row_number().over(partition_by=_A.code, order_by=_A.seq.desc()).label("rn"))
+            .where(_A.campaign_year == camp.year, _A.to_state.is_not(None), _A.effective_at < cut,
+                   _A.code.in_(_ever_tracking(camp)))
+            .subquery())
+    evaluated = select(_EV.participation_id).where(_EV.month == month)
+    return list(s.execute(
+        select(_E.code, _E.name, _C.name.label("city")).select_from(last)
+        .join(table(Enterprise), _E.code == last.c.code)
+        .join(table(Participation), (_P.enterprise_id == _E.id) & (_P.campaign_id == camp.id))
+        .join(table(City), _C.id == _E.city_id)
+        .where(last.c.rn == 1, last.c.to_state == "tracking", _P.id.not_in(evaluated))
+        .order_by(_E.code)).all())
 
 
 def evaluation_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[alerts.Alert], set[date]]:
@@ -46,25 +54,12 @@ def evaluation_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[
     for that month raises one alert to its city, on the first day of the next month."""
     months = _months(camp)
     wake = {day for _, day in months if day > today}
-    history = _tracking(s, camp) if any(day <= today for _, day in months) else {}
-    if not history:
-        return [], wake
-    rows = s.execute(
-        select(_E.code, _E.name, _C.name.label("city"), _EV.month).select_from(table(Participation))
-        .join(table(Enterprise), _E.id == _P.enterprise_id).join(table(City), _C.id == _E.city_id)
-        .outerjoin(table(Evaluation), _EV.participation_id == _P.id)
-        .where(_P.campaign_id == camp.id, _E.code.in_(list(history)))).all()
-    info = {r.code: (r.name, r.city) for r in rows}
-    done = {(r.code, r.month) for r in rows if r.month}
     found = []
     for month, day in months:
         if day > today:
             continue
         cut, due = utc_iso(datetime.combine(day, time(0, 0), SHANGHAI)), day - timedelta(days=1)
-        for code in sorted(info):
-            if (code, month) in done or _state_at(history[code], cut) != "tracking":
-                continue
-            name, city = info[code]
+        for code, name, city in _owing(s, camp, month, cut):
             found.append(alerts.Alert(
                 "evaluation_missing", f"evaluation_missing:{code}:{month}", city, code, due,
                 {"city": city, "code": code, "enterprise_name": name, "period": month, "due": due.isoformat()}))
