@@ -156,25 +156,25 @@ def context(click_ctx: click.Context | None = None) -> Context:
             db = os.environ.get("CAMPAIGN_DB", db)
         clock = from_env(os.environ.get("CAMPAIGN_NOW"))
         engine = make_engine(db)
-        _refuse_missing_file(engine, root.invoked_subcommand)
+        _refuse_missing_file(engine, c.command_path.partition(" ")[2])
         root.call_on_close(engine.dispose)
         obj["context"] = Context(engine=engine, clock=clock, actor=obj["actor"], year=obj["year"])
     ctx_obj: Context = obj["context"]
     return ctx_obj
 
 
-# init, demo and db create a new SQLite file; workdays and calendar fall back to the shipped calendar.
-MAY_LACK_FILE = {"init", "demo", "db", "workdays", "calendar"}
+# init, demo and db upgrade create a new SQLite file; workdays and calendar fall back to the shipped one.
+MAY_LACK_FILE = ("init", "demo", "db upgrade", "workdays", "calendar")
 
 
-def _refuse_missing_file(engine: Any, command: str | None) -> None:
+def _refuse_missing_file(engine: Any, command: str) -> None:
     """A mistyped --db must not leave an empty SQLite file behind."""
     from pathlib import Path
 
     from workflow.errors import NotFound
 
     name = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not name or name == ":memory:" or engine.url.query.get("mode") or command in MAY_LACK_FILE:
+    if not name or name == ":memory:" or engine.url.query.get("mode") or command.startswith(MAY_LACK_FILE):
         return
     if not Path(name).exists():
         engine.dispose()

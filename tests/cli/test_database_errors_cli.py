@@ -18,6 +18,8 @@ def _one_line(stderr: str) -> str:
 def test_a_mistyped_database_path_is_refused_and_no_file_is_left_behind(tmp_path: Path) -> None:
     r = Cli(str(tmp_path / "typo.db"), tmp_path)("status", now="2024-06-03", expect=1)
     assert "不存在" in _one_line(r.stderr) and "campaign init" in r.stderr
+    r = Cli(str(tmp_path / "typo.db"), tmp_path)("db", "current", expect=1)  # looking creates nothing
+    assert "不存在" in _one_line(r.stderr)
     assert not (tmp_path / "typo.db").exists()
 
 
