@@ -318,19 +318,17 @@ class Needs:
             ctx.actor = saved
 
 
-def submit_due(ctx: Context, day: date, todo: list[tuple[str, str, str]]) -> int:
+def submit_due(ctx: Context, todo: list[tuple[str, str, str]]) -> None:
     """File the day's deliverables, each by its city's coordinator (as `deliverable submit` does)."""
     from .deadlines import submit
 
-    saved, done = ctx.actor, 0
+    saved = ctx.actor
     try:
         for city, kind, period in todo:
             ctx.actor = coordinator(city)
             submit(ctx, city=city, kind=kind, period=period, file=None, note=f"{short(city)}报送")
-            done += 1
     finally:
         ctx.actor = saved
-    return done
 
 
 def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
@@ -366,7 +364,7 @@ def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
     def day_work(day: date) -> None:
         """What a running `campaign scheduler run` does each day: cities file, the tick alerts and closes."""
         nonlocal closed
-        submit_due(ctx, day, filings.get(day, []))
+        submit_due(ctx, filings.get(day, []))
         if not needs.planned and day >= date(day.year, 6, 3):
             needs.plan(ctx, day, date(day.year, 10, 31))
         needs.work(ctx, day)
@@ -375,9 +373,10 @@ def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
         closed += done["closed"]
 
     counts = run_year(ctx, clock, seed=seed, on_day=day_work, on_month=month_line)
+    from notifications import settings
     from notifications.kinds import KINDS
 
     echo("全年提醒与催办：" + "，".join(f"{KINDS[k].title if k in KINDS else k} {v}" for k, v in sorted(alerts.items()))
-         + f"（已投递到 {home / 'outbox'}）")
+         + f"（已投递到 {settings.load(home).outbox}）")
     echo(f"年终关闭未完成的参与：{closed} 家 (not_achieved)")
     return {"counts": dict(counts), "alerts": dict(alerts), "closed": closed}
