@@ -31,28 +31,31 @@ def _count(db: str, table: str) -> int:
         engine.dispose()
 
 
-def _writing(db: str) -> bool:
-    """Is another process inside an uncommitted write transaction on this database?"""
+def _write_probe(db: str) -> tuple[Callable[[], bool], Callable[[], None]]:
+    """(is another process inside an uncommitted write transaction on this database?, close)."""
     if "://" not in db:  # SQLite: the writer holds the RESERVED lock (BEGIN IMMEDIATE) until commit
         import sqlite3
 
         conn = sqlite3.connect(db, timeout=0, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+
+        def locked() -> bool:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return True
             conn.execute("ROLLBACK")
             return False
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            conn.close()
+
+        return locked, conn.close
     engine = make_engine(db)  # PostgreSQL: a backend of this database with a transaction id has written
-    try:
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
+
+    def written() -> bool:
         with engine.connect() as conn:
-            return bool(conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")).scalar_one())
-    finally:
-        engine.dispose()
+            return bool(conn.execute(query).scalar_one())
+
+    return written, engine.dispose
 
 
 def _kill_while_writing(cli: Cli, args: list[str], *, hold: float = 0.25) -> tuple[int, float]:
@@ -61,9 +64,10 @@ def _kill_while_writing(cli: Cli, args: list[str], *, hold: float = 0.25) -> tup
     env = {**os.environ, "CAMPAIGN_DB": cli.db, "CAMPAIGN_NOW": "2024-06-03", "CAMPAIGN_ACTOR": "省管理员"}
     proc = subprocess.Popen([sys.executable, "-m", "cli", *args], env=env, cwd=cli.home,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    writing, close = _write_probe(cli.db)
     start, since = time.monotonic(), None
     while proc.poll() is None and time.monotonic() - start < 120:
-        if _writing(cli.db):
+        if writing():
             since = since or time.monotonic()
             if time.monotonic() - since >= hold:
                 proc.send_signal(signal.SIGKILL)
@@ -71,6 +75,7 @@ def _kill_while_writing(cli: Cli, args: list[str], *, hold: float = 0.25) -> tup
         else:
             since = None
         time.sleep(0.01)
+    close()
     rc = proc.wait(timeout=30)
     return rc, time.monotonic() - start
 
