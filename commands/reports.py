@@ -43,7 +43,7 @@ def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
 
         if not xlsx.lower().endswith(".xlsx"):
             raise click.BadParameter("须以 .xlsx 结尾", param_hint="--xlsx")
-        check_out(xlsx)
+        check_out(xlsx, "--xlsx")
     r = do_targets(context(), city)
     if as_json:
         emit_json(r)

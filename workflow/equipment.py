@@ -14,7 +14,7 @@ from models.exports import EquipmentUpdate
 from models.tables import City, Enterprise, Participation
 
 from . import creditcode, permissions
-from .actors import lookup
+from .actors import city_id, lookup
 from .campaigns import current
 from .clock import utc_iso
 from .context import Context
@@ -104,8 +104,6 @@ def record(ctx: Context, u: Update) -> dict[str, Any]:
 
 def listing(ctx: Context, *, city: str | None = None) -> list[dict[str, Any]]:
     """Equipment updates of the current campaign, by city then enterprise then entry."""
-    from .actors import city_id
-
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         camp = current(s, ctx)

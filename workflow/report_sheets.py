@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dashboard import pct
 from .sheets import Column, Sheet
 from .states import STATE_ZH, STATES
 
@@ -15,7 +16,7 @@ def targets_sheet(report: dict[str, Any]) -> Sheet:
             Column("差距", 8, True), *(Column(STATE_ZH[s], 8, True) for s in STATES))
 
     def line(x: dict[str, Any]) -> list[Any]:
-        rate = f"{x['progress']:.0%}" if x["progress"] is not None else ""
+        rate = pct(x["progress"]) if x["progress"] is not None else ""
         return [x["target"], x["achieved"], rate, x["in_pipeline"], x["gap"],
                 *(x["by_state"][s] for s in STATES)]
 

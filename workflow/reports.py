@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from models.db import UnitOfWork
 from models.tables import City, Enterprise, Participation
@@ -17,6 +18,7 @@ from . import grades
 from .actors import city_id
 from .campaigns import CampaignRef, current
 from .context import Context
+from .plan import Plan
 from .states import ACTIVE, STATE_ZH, STATES
 
 _E = Enterprise.__table__  # type: ignore[attr-defined]
@@ -26,18 +28,21 @@ STAGES = (*ACTIVE, "certified")  # the funnel, in order
 EXITS = ("withdrawn", "disqualified", "not_achieved")
 
 
-def _groups(ctx: Context, city: str | None) -> tuple[CampaignRef, str | None, list[Any]]:
-    """(campaign, resolved city, rows of city, state, starting, achieved, count)."""
-    with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
-        camp = current(s, ctx)
-        name = city_id(s, city)[1] if city else None
-        rows = s.connection().execute(
-            select(_C.c.name, _P.c.state, _P.c.starting_grade, _P.c.achieved_grade, func.count())
-            .join(_E, _E.c.id == _P.c.enterprise_id).join(_C, _C.c.id == _E.c.city_id)
-            .where(_P.c.campaign_id == camp.id)
-            .group_by(_C.c.name, _P.c.state, _P.c.starting_grade, _P.c.achieved_grade)).all()
+def _groups(s: Session, ctx: Context, city: str | None) -> tuple[CampaignRef, str | None, list[Any]]:
+    """(campaign, resolved city, rows of city, state, starting, achieved, count): one query."""
+    camp = current(s, ctx)
+    name = city_id(s, city)[1] if city else None
+    rows = s.connection().execute(
+        select(_C.c.name, _P.c.state, _P.c.starting_grade, _P.c.achieved_grade, func.count())
+        .join(_E, _E.c.id == _P.c.enterprise_id).join(_C, _C.c.id == _E.c.city_id)
+        .where(_P.c.campaign_id == camp.id)
+        .group_by(_C.c.name, _P.c.state, _P.c.starting_grade, _P.c.achieved_grade)).all()
     return camp, name, list(rows)
+
+
+def _read(ctx: Context, city: str | None) -> tuple[CampaignRef, str | None, list[Any]]:
+    with UnitOfWork(ctx.engine) as uow:
+        return _groups(uow.session, ctx, city)
 
 
 def _line(city: str, target: int, states: Counter[str], achieved: int) -> dict[str, Any]:
@@ -52,7 +57,10 @@ def _line(city: str, target: int, states: Counter[str], achieved: int) -> dict[s
 def targets(ctx: Context, city: str | None = None) -> dict[str, Any]:
     """Per reporting unit: target, achieved (counted as new), in the pipeline, by state, gap;
     and the province against its own target (600, not the 630 the city targets add up to)."""
-    camp, name, rows = _groups(ctx, city)
+    return _targets(ctx, *_read(ctx, city))
+
+
+def _targets(ctx: Context, camp: CampaignRef, name: str | None, rows: list[Any]) -> dict[str, Any]:
     states: dict[str, Counter[str]] = {c: Counter() for c in camp.plan.cities}
     achieved: Counter[str] = Counter()
     for c, state, starting, got, n in rows:
@@ -71,7 +79,10 @@ def targets(ctx: Context, city: str | None = None) -> dict[str, Any]:
 
 def funnel(ctx: Context, city: str | None = None) -> dict[str, Any]:
     """Participations by stage (now, and reached so far), by city, and grade transitions."""
-    camp, name, rows = _groups(ctx, city)
+    return _funnel(ctx, *_read(ctx, city))
+
+
+def _funnel(ctx: Context, camp: CampaignRef, name: str | None, rows: list[Any]) -> dict[str, Any]:
     by_city: dict[str, Counter[str]] = {c: Counter() for c in camp.plan.cities if name in (None, c)}
     moves: Counter[tuple[str, str]] = Counter()
     for c, state, starting, got, n in rows:
@@ -91,10 +102,17 @@ def funnel(ctx: Context, city: str | None = None) -> dict[str, Any]:
                             for (a, b), n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0]))]}
 
 
-def calendar(ctx: Context) -> dict[str, Any]:
-    """The year's phases and the deliverables' due dates, for the timeline."""
+def overview(ctx: Context) -> dict[str, Any]:
+    """What the dashboard shows of the whole province: targets, funnel and calendar, from one
+    grouped query in one transaction."""
     with UnitOfWork(ctx.engine) as uow:
-        plan = current(uow.session, ctx).plan
+        camp, name, rows = _groups(uow.session, ctx, None)
+    return {"targets": _targets(ctx, camp, name, rows), "funnel": _funnel(ctx, camp, name, rows),
+            **_calendar(camp.plan)}
+
+
+def _calendar(plan: Plan) -> dict[str, Any]:
+    """The year's phases and the deliverables' due dates, for the timeline."""
     phases = [{"key": p.key, "title": p.title, "opens": p.opens, "closes": p.closes} for p in plan.phases]
     dues = [{"kind": d.kind, "label": d.attachment or d.title, "title": d.title, "period": x.period,
              "due": x.due} for d in plan.deliverables.values() for x in d.dues]

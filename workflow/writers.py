@@ -18,24 +18,26 @@ SUFFIXES = (".xlsx", ".csv")
 _BODY, _HEAD = "宋体", "黑体"
 
 
-def check_out(path: str | Path) -> Path:
-    """--out must end in .xlsx or .csv and sit in an existing directory."""
+def check_out(path: str | Path, option: str = "--out") -> Path:
+    """The output file must end in .xlsx or .csv and sit in an existing directory."""
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
-        raise InvalidInput(f"--out {p.name} 须以 .xlsx 或 .csv 结尾 (unsupported file type)")
+        raise InvalidInput(f"{option} {p.name} 须以 .xlsx 或 .csv 结尾 (unsupported file type)")
     if not p.parent.is_dir():
-        raise InvalidInput(f"--out 的目录 {p.parent} 不存在")
+        raise InvalidInput(f"{option} 的目录 {p.parent} 不存在")
     return p
 
 
 def write(sheets: list[Sheet], path: str | Path) -> Path:
     p = check_out(path)
     writer = _xlsx if p.suffix.lower() == ".xlsx" else _csv
-    _atomic(p, lambda tmp: writer(sheets, tmp))
+    atomic(p, lambda tmp: writer(sheets, tmp))
     return p
 
 
-def _atomic(p: Path, produce: Callable[[Path], None]) -> None:
+def atomic(p: Path, produce: Callable[[Path], object]) -> None:
+    """Let `produce` write a temporary file beside `p`, then move it into place; on any
+    failure the temporary file goes and `p` is left as it was."""
     fd, name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix, dir=p.parent)
     os.close(fd)
     try:

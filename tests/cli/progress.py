@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
+from tests.cli.test_import_and_batch import HEAD_ZH, write_csv
 from tests.conftest import Cli, bootstrap
 from workflow.creditcode import make
 
@@ -28,24 +26,15 @@ ENTERPRISES = [  # code, name, city, industry, grade, target
     (Z3, "郑州恒通工业涂装有限公司", "郑州市", "工业涂装", "C", "B"),
 ]
 TARGET = {e[0]: e[5] for e in ENTERPRISES}
-PLAN = ("data.summary", "data.measures", "data.completion_date")
 
 
 def _coordinator(code: str) -> str:
     return "许昌联络员" if code in XU else "郑州联络员"
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
 def _batch(cli: Cli, now: str, actor: str, event: str, codes: tuple[str, ...], **cols: str) -> None:
     rows = [[c, event, *[v.format(code=c, target=TARGET[c]) for v in cols.values()]] for c in codes]
-    f = _write(cli.home / f"{event}-{actor}.csv", ["code", "event", *[k.replace("__", ".") for k in cols]], rows)
+    f = write_csv(cli.home / f"{event}-{actor}.csv", ["code", "event", *[k.replace("__", ".") for k in cols]], rows)
     cli("advance", "--file", str(f), now=now, actor=actor)
 
 
@@ -60,8 +49,8 @@ def build(cli: Cli) -> None:
     bootstrap(cli)
     cli("actor", "add", "郑州评审", "--role", "city_reviewer", "--city", "郑州市", now="2024-05-06",
         actor="省管理员")
-    f = _write(cli.home / "enterprises.csv", ["统一社会信用代码", "企业名称", "所属城市", "区县", "行业", "现绩效等级"],
-               [[c, n, city, "", ind, g] for c, n, city, ind, g, _ in ENTERPRISES])
+    f = write_csv(cli.home / "enterprises.csv", HEAD_ZH,
+                  [[c, n, city, "", ind, g, ""] for c, n, city, ind, g, _ in ENTERPRISES])
     cli("enterprise", "import", str(f), now="2024-05-10", actor="省管理员")
     _by_city(cli, "2024-05-20", "enroll", XU + ZZ, consent="自愿-{code}", target_grade="{target}")
     active = (X1, X2, X3, Z1, Z2, Z3)

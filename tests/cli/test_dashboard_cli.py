@@ -32,6 +32,7 @@ class Numbers(HTMLParser):
         super().__init__()
         self.cities: dict[str, dict[str, int]] = {}
         self.province: dict[str, str] = {}
+        self.kpis: dict[str, str] = {}
         self.external: list[str] = []
         self._city: str | None = None
         self._field: str | None = None
@@ -46,7 +47,7 @@ class Numbers(HTMLParser):
             self.cities[str(self._city)] = {}
         if tag == "section" and a.get("id") == "province":
             self.province = {k: str(v) for k, v in a.items()}
-        self._field = a.get("data-field") if tag == "td" else None
+        self._field = a.get("data-field") if tag in ("td", "b") else None
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "tr":
@@ -56,6 +57,8 @@ class Numbers(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._city and self._field:
             self.cities[self._city][self._field] = int(data)
+        elif self._field:  # the province's cards: the text a reader sees
+            self.kpis[self._field] = data
 
 
 def parse(html: str) -> Numbers:
@@ -75,6 +78,9 @@ def assert_matches(page: Numbers, r: dict[str, Any]) -> None:
     p = r["province"]
     assert (page.province["data-target"], page.province["data-achieved"],
             page.province["data-in-pipeline"]) == (str(p["target"]), str(p["achieved"]), str(p["in_pipeline"]))
+    assert {k: page.kpis[k] for k in ("achieved", "in_pipeline", "gap", "participations")} == \
+        {"achieved": f"{p['achieved']} / {p['target']}", "in_pipeline": str(p["in_pipeline"]),
+         "gap": str(p["gap"]), "participations": str(p["participations"])}
 
 
 def test_the_dashboard_is_one_self_contained_chinese_page(cli: Cli, tmp_path: Path) -> None:
@@ -93,6 +99,15 @@ def test_the_dashboard_is_one_self_contained_chinese_page(cli: Cli, tmp_path: Pa
     (tmp_path / "file").write_text("x")
     r = cli("report", "html", "--out", str(tmp_path / "file"), now=NOW, expect=None)
     assert r.exit_code != 0
+
+
+def test_a_page_that_cannot_be_written_leaves_no_temporary_file(cli: Cli, tmp_path: Path) -> None:
+    build(cli)
+    out = tmp_path / "dash"
+    (out / "index.html").mkdir(parents=True)  # the page's own name is taken by a directory
+    r = cli("report", "html", "--out", str(out), now=NOW, expect=1)
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
 
 
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:

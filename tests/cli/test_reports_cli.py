@@ -44,7 +44,9 @@ def test_targets_count_certified_upgrades_and_hold_the_province_to_600(cli: Cli,
     ws = load_workbook(out).worksheets[0]
     assert ws["A2"].value == "2024年创A晋B行动目标完成情况"
     row = next(r for r in ws.iter_rows(min_row=5, values_only=True) if r[1] == "许昌市")
-    assert row[2:4] == (35, 1)
+    assert row[2:5] == (35, 1, "2.9%")  # the same percentages as the terminal and the page
+    r = cli("report", "targets", "--xlsx", str(tmp_path / "none" / "t.xlsx"), now=NOW, expect=1)
+    assert "--xlsx" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_the_funnel_shows_stages_cities_and_grade_transitions(cli: Cli) -> None:
