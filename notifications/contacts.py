@@ -42,7 +42,7 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
         name: str = "") -> dict[str, Any]:
     """Add a contact for a city ('省级' for the province); audited in the same transaction."""
     from models.db import UnitOfWork
-    from workflow.actors import city_id, lookup
+    from workflow.actors import lookup
     from workflow.ledger import Entry, Ledger
 
     if not email and not webhook:
@@ -52,7 +52,7 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         actor = lookup(s, ctx.actor)
-        cname = None if city.strip() in PROVINCE else city_id(s, city)[1]
+        cname = unit(s, city)
         role = permissions.authorize(s, actor, "contact_add", city=cname, code=None)
         if _exists(s, cname, email, webhook):
             raise InvalidInput(f"{cname or '省级'}已有相同的联系人地址 (contact exists)")
@@ -112,12 +112,14 @@ def listing(ctx: Context, *, city: str | None = None, every: bool = False) -> li
         query = query.where(_C.c.active.is_(True))
     with Session(ctx.engine) as s:
         if city is not None:
-            cname = None if city.strip() in PROVINCE else _city(s, city)
+            cname = unit(s, city)
             query = query.where(_C.c.city.is_(None) if cname is None else _C.c.city == cname)
         return [_shown(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5])) for r in s.execute(query)]
 
 
-def _city(s: Session, city: str) -> str:
+def unit(s: Session, city: str) -> str | None:
+    """The receiving unit named on the command line: None for the province, else the city's name
+    (resolved, or refused listing the known ones)."""
     from workflow.actors import city_id
 
-    return city_id(s, city)[1]
+    return None if city.strip() in PROVINCE else city_id(s, city)[1]

@@ -36,6 +36,7 @@ log = logging.getLogger("campaign.notifications")
 _N, _D, _C = table(Notice), table(DeliveryAttempt), table(Contact)
 LEASE_MINUTES = 10  # a claimed notice whose deliverer died is picked up again after this
 BATCH = 200
+MAX_ROUNDS = 1000  # per call: 200,000 notices
 _CHUNK = 500  # ids per IN (…) list
 
 
@@ -246,11 +247,34 @@ def _record(engine: Engine, outcomes: list[_Outcome], counts: dict[str, int]) ->
 
 def deliver(engine: Engine, settings: Settings, now: datetime, *, ids: Sequence[int] | None = None,
             force: bool = False) -> dict[str, int]:
-    """Deliver one round of what is due (or the given ids); returns counts per outcome."""
+    """Deliver everything due at `now` (or the given ids), a round of at most BATCH at a time;
+    returns counts per outcome.
+
+    A notice is claimed at most once per call: what a round fails waits for its backoff (or its
+    lease), which lies after `now`. `force` (an operator's retry) also takes failed notices before
+    their backoff, so those are picked once, up front, and delivered by id."""
     counts = {"delivered": 0, "failed": 0, "attempts": 0, "skipped": 0}
-    claimed = _claim(engine, now, ids, force)
-    if not claimed:
+    if ids is None and force:
+        with Session(engine) as s:
+            ids = list(s.execute(select(_N.c.id).where(_due(_N, utc_iso(now), True)).order_by(_N.c.id))
+                       .scalars())
+    if ids is not None:
+        for n in range(0, len(ids), BATCH):
+            _round(engine, settings, now, counts, _claim(engine, now, ids[n:n + BATCH], force))
         return counts
+    for _ in range(MAX_ROUNDS):  # new notices enqueued meanwhile are delivered too, within reason
+        claimed = _claim(engine, now, None, False)
+        if not claimed:
+            break
+        _round(engine, settings, now, counts, claimed)
+    return counts
+
+
+def _round(engine: Engine, settings: Settings, now: datetime, counts: dict[str, int],
+           claimed: list[Any]) -> None:
+    """Send the claimed notices and record the outcome, adding it to `counts`."""
+    if not claimed:
+        return
     try:
         with Session(engine) as s:
             done = _succeeded(s, [int(n.id) for n in claimed])
@@ -258,7 +282,7 @@ def deliver(engine: Engine, settings: Settings, now: datetime, *, ids: Sequence[
     except Exception:  # a lost database: the round stays claimed and is picked up after its lease
         log.exception("notices %s: delivery round failed", ", ".join(str(n.id) for n in claimed))
         counts["failed"] += len(claimed)
-        return counts
+        return
     stamp = utc_iso(now)
     targets: dict[tuple[str | None, bool], tuple[list[Target], int]] = {}
     pending: list[_Outcome] = []
@@ -277,4 +301,3 @@ def deliver(engine: Engine, settings: Settings, now: datetime, *, ids: Sequence[
             _record(engine, pending, counts)
             pending = []
     _record(engine, pending, counts)
-    return counts

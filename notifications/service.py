@@ -14,6 +14,7 @@ from workflow.context import Context
 from workflow.errors import InvalidInput, NotFound
 
 from . import kinds
+from .contacts import unit
 from .render import render
 from .settings import load
 
@@ -36,10 +37,13 @@ def listing(ctx: Context, *, status: str | None = None, kind: str | None = None,
     if kind is not None:
         kinds.get(kind)
     query = select(_N).order_by(_N.c.id)
-    for column, value in ((_N.c.status, status), (_N.c.kind, kind), (_N.c.city, city)):
+    for column, value in ((_N.c.status, status), (_N.c.kind, kind)):
         if value is not None:
             query = query.where(column == value)
     with Session(ctx.engine) as s:
+        if city is not None:  # resolved as `contact` does: 许昌 → 许昌市, 省级 → the province's own
+            cname = unit(s, city)
+            query = query.where(_N.c.city.is_(None) if cname is None else _N.c.city == cname)
         return [_row(r) for r in s.execute(query).all()]
 
 

@@ -62,6 +62,9 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 def _smtp(env: Mapping[str, str]) -> Smtp | None:
     host = env.get("CAMPAIGN_SMTP_HOST", "").strip()
     if not host:
+        stray = sorted(k for k, v in env.items() if k.startswith("CAMPAIGN_SMTP_") and v.strip())
+        if stray:  # half a configuration: e-mail would be skipped silently
+            raise InvalidInput(f"已设置 {', '.join(stray)} 但缺少 CAMPAIGN_SMTP_HOST (SMTP half configured)")
         return None
     tls = env.get("CAMPAIGN_SMTP_TLS", "starttls").strip().lower() or "starttls"
     aliases = {"1": "starttls", "true": "starttls", "yes": "starttls", "0": "none", "false": "none",
@@ -70,7 +73,9 @@ def _smtp(env: Mapping[str, str]) -> Smtp | None:
     if tls not in TLS_MODES:
         raise InvalidInput(f"CAMPAIGN_SMTP_TLS 应为 {' | '.join(TLS_MODES)}")
     default_port = {"starttls": 587, "ssl": 465, "none": 25}[tls]
-    port = int(_number(env, "CAMPAIGN_SMTP_PORT", default_port))
+    port = _number(env, "CAMPAIGN_SMTP_PORT", default_port)
+    if port != int(port) or port > 65535:
+        raise InvalidInput("CAMPAIGN_SMTP_PORT 应为 1 到 65535 的整数")
     password = env.get("CAMPAIGN_SMTP_PASSWORD") or None
     pw_file = env.get("CAMPAIGN_SMTP_PASSWORD_FILE", "").strip()
     if password is None and pw_file:
@@ -79,11 +84,13 @@ def _smtp(env: Mapping[str, str]) -> Smtp | None:
         except OSError as exc:
             raise InvalidInput(f"无法读取 CAMPAIGN_SMTP_PASSWORD_FILE：{exc.strerror}") from None
     user = env.get("CAMPAIGN_SMTP_USER", "").strip() or None
+    if bool(user) != bool(password):  # one without the other: mail would go unauthenticated
+        raise InvalidInput("CAMPAIGN_SMTP_USER 与 CAMPAIGN_SMTP_PASSWORD(_FILE) 应同时设置 (SMTP half configured)")
     sender = env.get("CAMPAIGN_SMTP_FROM", "").strip() or user or f"campaign@{host}"
     cafile = env.get("CAMPAIGN_SMTP_CAFILE", "").strip() or None
     if cafile and not Path(cafile).expanduser().is_file():
         raise InvalidInput(f"CAMPAIGN_SMTP_CAFILE {cafile} 不存在")
-    return Smtp(host, port, tls, user, sender, _number(env, "CAMPAIGN_SMTP_TIMEOUT", 20.0), password,
+    return Smtp(host, int(port), tls, user, sender, _number(env, "CAMPAIGN_SMTP_TIMEOUT", 20.0), password,
                 str(Path(cafile).expanduser()) if cafile else None)
 
 
@@ -115,5 +122,6 @@ def load(home: Path, env: Mapping[str, str] | None = None, *, templates: str | P
         template_timeout=timeout,
         smtp=_smtp(env),
         webhook_timeout=_number(env, "CAMPAIGN_WEBHOOK_TIMEOUT", 10.0),
-        retry_max_minutes=int(_number(env, "CAMPAIGN_RETRY_MAX_MINUTES", 360)),
+        # at least a minute: a failed notice is never due again within the same delivery run
+        retry_max_minutes=max(1, int(_number(env, "CAMPAIGN_RETRY_MAX_MINUTES", 360))),
     )

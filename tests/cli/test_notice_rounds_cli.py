@@ -101,6 +101,21 @@ def test_a_round_that_could_not_be_recorded_is_delivered_again_once_its_lease_ru
     assert len(list((campaign.home / "outbox").iterdir())) == 3  # written twice, same files
 
 
+def test_deliver_and_retry_go_through_every_round_not_only_the_first(campaign: Cli) -> None:
+    from notifications import delivery
+
+    n = delivery.BATCH * 2 + 50
+    enqueue_many(campaign, n)
+    blocked = campaign.home / "blocked"
+    blocked.write_text("a file where the outbox directory should be", encoding="utf-8")
+    campaign.env["CAMPAIGN_OUTBOX"] = str(blocked)
+    assert deliver(campaign) == {"delivered": 0, "failed": n, "attempts": n, "skipped": 0}
+    assert deliver(campaign) == {"delivered": 0, "failed": 0, "attempts": 0, "skipped": 0}  # backoff
+    del campaign.env["CAMPAIGN_OUTBOX"]
+    assert deliver(campaign, "retry") == {"delivered": n, "failed": 0, "attempts": n, "skipped": 0}
+    assert listing(campaign, "--status", "failed") == []
+
+
 def test_two_deliverers_at_once_never_deliver_a_notice_twice(campaign: Cli) -> None:
     from models.db import make_engine
     from notifications import delivery
@@ -117,7 +132,7 @@ def test_two_deliverers_at_once_never_deliver_a_notice_twice(campaign: Cli) -> N
     finally:
         engine.dispose()
     env = {**os.environ, "CAMPAIGN_DB": campaign.db, "CAMPAIGN_NOW": "2024-05-24T09:20"}
-    for _ in range(2):  # two processes at once, twice: 2 × 2 × 200 > 450
+    for _ in range(2):  # two processes at once, twice
         procs = [subprocess.Popen([sys.executable, "-m", "cli", "notices", "deliver", "--json"], env=env,
                                   cwd=campaign.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]

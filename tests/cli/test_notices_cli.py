@@ -69,6 +69,15 @@ def test_a_reminder_is_listed_shown_and_written_to_the_outbox(campaign: Cli) -> 
     assert "999" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_the_list_resolves_its_city_as_contact_does_and_refuses_an_unknown_one(campaign: Cli) -> None:
+    nid = enqueue_notice(campaign)
+    provincial = enqueue_notice(campaign, key="p", city=None)
+    assert [r["id"] for r in listing(campaign, "--city", "许昌")] == [nid]
+    assert [r["id"] for r in listing(campaign, "--city", "省级")] == [provincial]
+    r = campaign("notices", "list", "--city", "火星", now=NOW, expect=1)
+    assert "未知城市 '火星'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
 def test_contacts_are_validated_audited_and_their_webhook_key_is_never_shown(campaign: Cli) -> None:
     hook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY-123"
     out = campaign("contact", "add", "--city", "许昌", "--email", "dqk@xuchang.gov.cn", "--webhook", hook,

@@ -10,6 +10,7 @@ from notifications import kinds
 from notifications.filters import cn_date, cn_date_week, cn_grade, fill_city
 from notifications.render import RenderError, render
 from notifications.settings import load
+from workflow.errors import InvalidInput
 
 
 def override(tmp_path: Path, kind: str, text: str) -> Path:
@@ -109,3 +110,21 @@ def test_smtp_password_comes_from_a_file_and_is_never_shown(tmp_path: Path) -> N
     assert s.smtp.port == 587 and s.smtp.tls == "starttls"
     assert "s3cret" not in repr(s)
     assert s.outbox == tmp_path / "outbox"
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"CAMPAIGN_SMTP_PORT": "25", "CAMPAIGN_SMTP_USER": "u"}, "缺少 CAMPAIGN_SMTP_HOST"),
+    ({"CAMPAIGN_SMTP_HOST": "mail", "CAMPAIGN_SMTP_USER": "u"}, "应同时设置"),
+    ({"CAMPAIGN_SMTP_HOST": "mail", "CAMPAIGN_SMTP_PASSWORD": "pw"}, "应同时设置"),
+    ({"CAMPAIGN_SMTP_HOST": "mail", "CAMPAIGN_SMTP_PORT": "99999"}, "1 到 65535"),
+    ({"CAMPAIGN_SMTP_HOST": "mail", "CAMPAIGN_SMTP_PORT": "25.5"}, "1 到 65535"),
+])
+def test_smtp_settings_set_by_half_are_refused_not_skipped_silently(
+        tmp_path: Path, env: dict[str, str], says: str) -> None:
+    with pytest.raises(InvalidInput, match=says) as info:
+        load(tmp_path, env)
+    assert "pw" not in str(info.value)
+
+
+def test_a_retry_cap_below_a_minute_still_waits_a_minute(tmp_path: Path) -> None:
+    assert load(tmp_path, {"CAMPAIGN_RETRY_MAX_MINUTES": "0.5"}).retry_max_minutes == 1
