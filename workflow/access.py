@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from models.access import Assignment, Conflict
-from models.db import UnitOfWork
 from models.tables import Actor, City, Enterprise, table
 
 from . import creditcode, permissions
-from .actors import ActorRecord, lookup
+from .actors import ActorRecord, find, lookup
 from .clock import utc_iso
 from .context import Context
-from .errors import CampaignError, InvalidInput, NotFound, Refused
-from .ledger import Entry, Ledger, record_refusal
+from .errors import InvalidInput, NotFound, Refused
+from .ledger import Entry, Ledger, audited
 
 _E, _C, _A = table(Enterprise).c, table(City).c, table(Actor).c
 _AS, _CO = table(Assignment).c, table(Conflict).c
-
-
-def audited(ctx: Context, event: str, code: str | None, work: Callable[[Session], Any]) -> Any:
-    """Run `work` in one transaction; a refusal is recorded (outside the chain) and re-raised."""
-    try:
-        with UnitOfWork(ctx.engine) as uow:
-            result = work(uow.session)
-            uow.commit()
-            return result
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
 
 
 def enterprise(s: Session, code: str) -> tuple[int, str, str]:
@@ -47,12 +32,11 @@ def enterprise(s: Session, code: str) -> tuple[int, str, str]:
 
 
 def actor_row(s: Session, name: str) -> tuple[int, ActorRecord]:
-    row = s.execute(select(_A.id, _A.name, _A.roles, _C.name, _A.active)
-                    .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True)
-                    .where(_A.name == name.strip())).one_or_none()
-    if row is None:
+    """(id, record) of the actor acted upon (active or not)."""
+    found = find(s, name.strip())
+    if found is None:
         raise NotFound(f"操作人 '{name}' 未登记 (unknown actor)")
-    return int(row[0]), ActorRecord(row[1], tuple(row[2].split(",")), row[3], bool(row[4]))
+    return found
 
 
 def assign(ctx: Context, code: str, expert: str, *, remove: bool = False) -> dict[str, Any]:
@@ -92,7 +76,7 @@ def assign(ctx: Context, code: str, expert: str, *, remove: bool = False) -> dic
                                                          assigned_at=now, audit_seq=seq))
         return {"code": code_, "city": city, "expert": who.name, "assigned": not remove, "seq": seq}
 
-    return audited(ctx, event, code, work)  # type: ignore[no-any-return]
+    return audited(ctx, event, code, work)
 
 
 def declare_conflict(ctx: Context, name: str, code: str, reason: str) -> dict[str, Any]:
@@ -114,7 +98,7 @@ def declare_conflict(ctx: Context, name: str, code: str, reason: str) -> dict[st
             declared_at=utc_iso(ctx.now()), audit_seq=seq))
         return {"actor": who.name, "code": code_, "city": city, "reason": reason.strip(), "seq": seq}
 
-    return audited(ctx, "declare_conflict", code, work)  # type: ignore[no-any-return]
+    return audited(ctx, "declare_conflict", code, work)
 
 
 def deactivate(ctx: Context, name: str) -> dict[str, Any]:
@@ -136,4 +120,4 @@ def deactivate(ctx: Context, name: str) -> dict[str, Any]:
                                              role, "", {"name": who.name, "roles": list(who.roles)}))
         return {"name": who.name, "active": False, "seq": seq}
 
-    return audited(ctx, "actor_deactivate", None, work)  # type: ignore[no-any-return]
+    return audited(ctx, "actor_deactivate", None, work)

@@ -37,19 +37,11 @@ def _part(value: object) -> str:
     return f"{len(s)}:{s}"
 
 
-def _p(s: str | None) -> str:
-    return "-" if s is None else f"{len(s)}:{s}"
-
-
 def entry_hash(values: Sequence[object]) -> str:
-    """SHA-256 over the canonical form of the values, in FIELDS order."""
-    if len(values) == 14:  # a whole entry (the hot path of append and verify): the same form, unrolled
-        a, b, c, d, e, f, g, h, i, j, k, m, n, o = [
-            v if v is None or v.__class__ is str else str(v) for v in values]
-        body = (f"v1|{_p(a)}|{_p(b)}|{_p(c)}|{_p(d)}|{_p(e)}|{_p(f)}|{_p(g)}|{_p(h)}|{_p(i)}|{_p(j)}"
-                f"|{_p(k)}|{_p(m)}|{_p(n)}|{_p(o)}")
-    else:
-        body = "v1|" + "|".join(map(_part, values))
+    """SHA-256 over the canonical form of the values, in FIELDS order (the hot path of append and
+    verify: strings, the most of them, are written in place)."""
+    body = "v1|" + "|".join([f"{len(v)}:{v}" if v.__class__ is str else "-" if v is None else _part(v)
+                             for v in values])
     return _SHA256(body.encode("utf-8")).hexdigest()
 
 
@@ -81,7 +73,6 @@ def verify_rows(rows: Iterable[Sequence[Any]], digest: str | None = None, *, sta
     """
     expected_seq, count = start, 0
     found = digest is None or digest == GENESIS
-    part, sha = _part, _SHA256
     for row in rows:
         values, stored, fmt = row[:-2], row[-2], row[-1]
         seq = values[0]
@@ -93,10 +84,7 @@ def verify_rows(rows: Iterable[Sequence[Any]], digest: str | None = None, *, sta
             return Verdict(count, prev, Break(expected_seq, values[2], problem), found)
         if values[1] != prev:
             return Verdict(count, prev, Break(seq, values[2], "prev_hash 与上一条不符（被插入或改写）"), found)
-        # entry_hash's form, inlined (the hot loop of `audit verify`): no call per field
-        body = "v1|" + "|".join([f"{len(v)}:{v}" if v.__class__ is str else "-" if v is None else part(v)
-                                 for v in values])
-        if sha(body.encode("utf-8")).hexdigest() != stored:
+        if entry_hash(values) != stored:
             return Verdict(count, prev, Break(seq, values[2], "内容与哈希不符（被改写）"), found)
         prev = stored
         if stored == digest:

@@ -20,8 +20,8 @@ from .campaigns import CampaignRef
 from .clock import utc_iso
 from .context import Context
 from .documents import store
-from .errors import CampaignError, InvalidInput, Refused
-from .ledger import Entry, Ledger, record_refusal
+from .errors import InvalidInput, Refused
+from .ledger import Entry, Ledger, audited
 from .plan import Deliverable, Due
 from .states import ACTIVE
 
@@ -47,15 +47,7 @@ class Slot:
 def submit(ctx: Context, *, city: str, kind: str, period: str | None, file: str | None,
            note: str) -> dict[str, Any]:
     """Record a city's submission; the file is copied into the document store. Late is allowed."""
-    try:
-        with UnitOfWork(ctx.engine) as uow:
-            result = _submit(uow.session, ctx, city, kind, period, file, note)
-            uow.commit()
-            return result
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=None, event="submit_deliverable", reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
+    return audited(ctx, "submit_deliverable", None, lambda s: _submit(s, ctx, city, kind, period, file, note))
 
 
 def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, file: str | None,
@@ -144,7 +136,8 @@ def listing(ctx: Context, *, city: str | None = None, overdue: bool = False,
         rows = [r for r in rows if r["status"] == "overdue"]
     if upcoming is not None:
         rows = [r for r in rows if r["status"] == "pending" and r["days_left"] <= upcoming]
-    return sorted(rows, key=lambda r: (r["due"], list(camp.plan.cities).index(r["city"]), r["kind"]))
+    order = {c: i for i, c in enumerate(camp.plan.cities)}
+    return sorted(rows, key=lambda r: (r["due"], order[r["city"]], r["kind"]))
 
 
 def due_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[alerts.Alert], set[date]]:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, insert, select, text
 from sqlmodel import Session
 
+from models.db import UnitOfWork
 from models.tables import AuditEntry, Refusal
 
 from .audit import FIELDS, FORMAT, GENESIS, Verdict, canonical_json, entry_hash, verify_rows
 from .clock import utc_iso
 from .context import Context
+from .errors import CampaignError
 
 _LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -120,6 +122,22 @@ def record_refusal(ctx: Context, *, actor: str | None, code: str | None, event: 
             s.commit()
     except Exception:
         pass
+
+
+T = TypeVar("T")
+
+
+def audited(ctx: Context, event: str, code: str | None, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction and commit; a refusal is recorded (outside the chain) and re-raised."""
+    try:
+        with UnitOfWork(ctx.engine) as uow:
+            result = work(uow.session)
+            uow.commit()
+            return result
+    except CampaignError as exc:
+        record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
 
 
 PARALLEL_MIN = 200_000  # entries from which `verify` splits the log between two processes

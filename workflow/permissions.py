@@ -231,7 +231,7 @@ def _separation(session: Session, actor: ActorRecord, action: str, code: str, kn
     if action in ("pass_acceptance", "fail_acceptance") and _expert_of(session, actor.name, code, active=False,
                                                                         known=known):
         raise refuse("职责分离", f"{actor.name} 是企业 {code} 的帮扶专家，不得评审其验收 (separation of duties)")
-    if action not in ("pass_recheck", "waive_recheck", "fail_recheck"):
+    if action not in READS_AUDIT:
         return
     awaiting = _awaiting_recheck(session, code)
     if awaiting is None:

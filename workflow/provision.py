@@ -16,11 +16,12 @@ from models.access import LoginMapping
 from models.tables import table
 
 from . import permissions
-from .access import actor_row, audited
+from .access import actor_row
 from .actors import city_id, lookup
 from .clock import utc_iso
 from .context import Context
 from .errors import InvalidInput, Refused
+from .ledger import Entry, Ledger, audited
 
 APP, PROVINCE, CITY = "campaign_app", "campaign_province", "campaign_city"
 GROUP_OF = {"province_admin": PROVINCE, "province_reviewer": PROVINCE,
@@ -142,8 +143,6 @@ def provision_sql(conn: Connection) -> dict[str, Any]:
 
 def provision(ctx: Context) -> dict[str, Any]:
     def work(s: Session) -> dict[str, Any]:
-        from .ledger import Entry, Ledger
-
         _require_pg(s.connection())
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "db_provision", city=None, code=None)
@@ -151,15 +150,13 @@ def provision(ctx: Context) -> dict[str, Any]:
         Ledger(s, ctx).append(Entry(None, None, None, "db_provision", None, None, actor.name, role, "", result))
         return result
 
-    return audited(ctx, "db_provision", None, work)  # type: ignore[no-any-return]
+    return audited(ctx, "db_provision", None, work)
 
 
 def grant(ctx: Context, login: str, *, city: str | None, role: str, actor: str | None = None) -> dict[str, Any]:
     """Map a database login to an actor (creating the login if needed) in the role's group."""
 
     def work(s: Session) -> dict[str, Any]:
-        from .ledger import Entry, Ledger
-
         conn = s.connection()
         _require_pg(conn)
         acting = lookup(s, ctx.actor)
@@ -196,4 +193,4 @@ def grant(ctx: Context, login: str, *, city: str | None, role: str, actor: str |
                                              payload))
         return {**payload, "seq": seq}
 
-    return audited(ctx, "db_grant", None, work)  # type: ignore[no-any-return]
+    return audited(ctx, "db_grant", None, work)

@@ -13,26 +13,14 @@ from models.deadlines import EnterpriseRequest
 from models.tables import Campaign, City, Enterprise, table
 
 from . import alerts, loaded, permissions
-from .actors import lookup
+from .actors import city_id, lookup
 from .campaigns import CampaignRef
 from .clock import utc_iso
 from .context import Context
-from .errors import CampaignError, InvalidInput, NotFound, Refused
-from .ledger import Entry, Ledger, record_refusal
+from .errors import InvalidInput, NotFound, Refused
+from .ledger import Entry, Ledger, audited
 
 _R, _E, _C, _CA = table(EnterpriseRequest).c, table(Enterprise).c, table(City).c, table(Campaign).c
-
-
-def _audited(ctx: Context, event: str, code: str | None, work: Any) -> dict[str, Any]:
-    try:
-        with UnitOfWork(ctx.engine) as uow:
-            result: dict[str, Any] = work(uow.session)
-            uow.commit()
-            return result
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
 
 
 def open_request(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
@@ -62,7 +50,7 @@ def open_request(ctx: Context, code: str, subject: str, received: date | None = 
                                     "", payload))
         return {"id": int(rid), "code": code, "enterprise": ent[1], "city": ent[2], **payload}
 
-    return _audited(ctx, "open_request", code, work)
+    return audited(ctx, "open_request", code, work)
 
 
 def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
@@ -70,9 +58,9 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
 
     def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
-        r = s.execute(select(_R.id, _R.due, _R.answered_on, _R.campaign_id, _E.code, _C.name)
-                      .join(table(Enterprise), _E.id == _R.enterprise_id)
-                      .join(table(City), _C.id == _E.city_id).where(_R.id == request_id)).one_or_none()
+        r = s.execute(select(_R.id, _R.due, _R.answered_on, _CA.year, _E.code, _C.name)
+                      .join(table(Enterprise), _E.id == _R.enterprise_id).join(table(City), _C.id == _E.city_id)
+                      .join(table(Campaign), _CA.id == _R.campaign_id).where(_R.id == request_id)).one_or_none()
         if r is None:
             raise NotFound(f"需求 {request_id} 不存在 (no such request)")
         if not text.strip():
@@ -86,15 +74,14 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
                                               answered_at=utc_iso(ctx.now()), late=late))
         if done.rowcount != 1:
             raise Refused(f"需求 {request_id} 已于 {r[2]} 答复 (already answered)", rule="answered")
-        year = int(s.execute(select(_CA.year).where(_CA.id == r[3])).scalar_one())
         payload = {"request": request_id, "due": r[1].isoformat(), "answered_on": today.isoformat(),
                    "late": late, "text": text.strip()}
-        Ledger(s, ctx).append(Entry(r[4], year, r[5], "answer_request", None, None, actor.name, role,
+        Ledger(s, ctx).append(Entry(r[4], int(r[3]), r[5], "answer_request", None, None, actor.name, role,
                                     "", payload))
         return {"id": request_id, "code": r[4], "city": r[5], **payload,
                 "days_late": max(0, (today - r[1]).days)}
 
-    return _audited(ctx, "answer_request", None, work)
+    return audited(ctx, "answer_request", None, work)
 
 
 def _rows(s: Session, camp: CampaignRef, *, open_only: bool = False) -> list[Any]:
@@ -117,11 +104,12 @@ def listing(ctx: Context, *, overdue: bool = False, city: str | None = None) -> 
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
         camp = loaded.campaign(uow.session, ctx)
+        name = city_id(uow.session, city)[1] if city else None  # an unknown city is an error, not no rows
         rows = _rows(uow.session, camp)
     out = []
     for r in rows:
         st = status(r.answered_on, r.late, r.due, today)
-        if (overdue and st != "overdue") or (city and r.city not in (city, city + "市")):
+        if (overdue and st != "overdue") or (name and r.city != name):
             continue
         out.append({"id": r.id, "code": r.code, "enterprise": r.name, "city": r.city, "subject": r.subject,
                     "received": r.received.isoformat(), "due": r.due.isoformat(), "status": st,

@@ -18,23 +18,27 @@ from models.access import SpotCheck, SpotCheckPick
 from models.tables import City, Enterprise, Participation, table
 
 from . import permissions
-from .access import audited
 from .actors import city_id, lookup
 from .audit import canonical_json
 from .campaigns import current
 from .clock import utc_iso
 from .context import Context
 from .errors import InvalidInput, NotFound
+from .ledger import Entry, Ledger, audited
 
 _LOCK_KEY = 727_0801  # PostgreSQL advisory lock serialising spot-check draws
 METHOD = "random.Random(seed).sample(sorted(population), ceil(rate × len(population)))"
 _P, _E, _C, _PK = table(Participation).c, table(Enterprise).c, table(City).c, table(SpotCheckPick).c
 
 
-def size(n: int, rate: float) -> int:
-    """How many to draw: the rate of the population, rounded up (at least one of a non-empty one)."""
+def check_rate(rate: float) -> None:
     if not 0 < rate <= 1:
         raise InvalidInput(f"--rate 应在 (0, 1] 之间，收到 {rate}")
+
+
+def size(n: int, rate: float) -> int:
+    """How many to draw: the rate of the population, rounded up (at least one of a non-empty one)."""
+    check_rate(rate)
     return min(n, math.ceil(round(rate * n, 9)))
 
 
@@ -63,8 +67,7 @@ def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | No
     """Draw enterprises awaiting provincial recheck; those drawn need a real recheck."""
 
     def work(s: Session) -> dict[str, Any]:
-        from .ledger import Entry, Ledger
-
+        check_rate(rate)  # before anything is read: a bad rate is the answer, whatever the population
         actor = lookup(s, ctx.actor)
         cname = city_id(s, city)[1] if city else None
         role = permissions.authorize(s, actor, "spot_check", city=cname, code=None)
@@ -91,4 +94,4 @@ def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | No
         return {"seed": chosen_seed, "rate": rate, "city": cname, "population": population,
                 "selected": selected, "seq": seq, "year": camp.year}
 
-    return audited(ctx, "spot_check", None, work)  # type: ignore[no-any-return]
+    return audited(ctx, "spot_check", None, work)

@@ -171,3 +171,11 @@ def test_a_2027_campaign_without_an_override_table_names_its_calendar_file(cli: 
     r = cli("request", "open", CODE, "--subject", "咨询", now="2027-09-30", actor="省管理员", expect=1)
     assert "2027" in r.stderr and "henan-2027.toml" in r.stderr and '[workdays."2027"]' in r.stderr
     assert json.loads(cli("request", "list", "--json", now="2027-09-30").stdout) == []
+
+
+def test_request_list_names_an_unknown_city_instead_of_listing_nothing(campaign: Cli) -> None:
+    campaign("request", "open", CODE, "--subject", "咨询", now="2024-06-03", actor="许昌联络员")
+    r = campaign("request", "list", "--city", "火星", now="2024-06-03", expect=1)
+    assert "未知城市 '火星'" in r.stderr and "Traceback" not in r.stderr
+    assert [x["city"] for x in _json(campaign, "request", "list", "--city", "许昌", now="2024-06-03")] == ["许昌市"]
+    assert _json(campaign, "request", "list", "--city", "郑州市", now="2024-06-03") == []

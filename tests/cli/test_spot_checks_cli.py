@@ -99,6 +99,13 @@ def test_only_the_province_draws_and_the_rate_must_be_a_share(cli: Cli) -> None:
     assert "没有待抽查" in sample(cli, "--city", "郑州市", "--rate", "1", expect=1)["stderr"]
 
 
+def test_a_bad_rate_is_named_even_when_nobody_awaits_recheck(cli: Cli) -> None:
+    bootstrap(cli)
+    for rate in ("1.5", "0", "nan"):
+        err = cli("recheck", "sample", "--rate", rate, now="2024-08-02", actor="省管理员", expect=1).stderr
+        assert "--rate" in err and "没有待抽查" not in err and "Traceback" not in err
+
+
 def test_the_draw_is_pure_and_rounds_the_share_up() -> None:
     from workflow.spotcheck import draw, size
 
