@@ -76,6 +76,10 @@ def audit_log(who: str | None, city: str | None, code: str | None, event: str | 
 
     if as_json and xlsx:
         raise click.UsageError("--json 与 --xlsx 只能选一个")
+    if xlsx:
+        from workflow.writers import check_out
+
+        check_out(xlsx, "--xlsx")  # before the query: a bad path is named as the option the user gave
     rows = log(context(), actor=who, city=city, code=code, event=event, since=since, until=until)
     if as_json:
         emit_json(rows)

@@ -36,18 +36,25 @@ class ActorRecord:
 SYSTEM = ActorRecord("system", ("system",), None)
 
 
+def find(session: Session, name: str) -> tuple[int, ActorRecord] | None:
+    """(id, record) of a registered actor, active or not; None if there is no such actor."""
+    row = session.execute(
+        select(_A.id, _A.name, _A.roles, _C.name, _A.active)
+        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == name)
+    ).one_or_none()
+    return None if row is None else (int(row[0]), ActorRecord(row[1], tuple(row[2].split(",")), row[3],
+                                                              bool(row[4])))
+
+
 def lookup(session: Session, name: str | None) -> ActorRecord:
     """The acting actor; unknown or inactive actors are refused."""
     if not name:
         raise Refused("请用 --actor 或环境变量 CAMPAIGN_ACTOR 指明操作人 (actor required)",
                       rule="actor")
-    row = session.execute(
-        select(_A.name, _A.roles, _C.name, _A.active)
-        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == name)
-    ).one_or_none()
-    if row is None:
+    found = find(session, name)
+    if found is None:
         raise Refused(f"操作人 '{name}' 未登记，请先 campaign actor add (unknown actor)", rule="actor")
-    record = ActorRecord(row[0], tuple(row[1].split(",")), row[2], bool(row[3]))
+    record = found[1]
     if not record.active:
         raise Refused(f"操作人 '{name}' 已停用 (actor deactivated)", rule="actor")
     return record
@@ -104,7 +111,10 @@ def _add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> d
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         bootstrap = count(s) == 0
-        acting = ActorRecord(name, roles, None) if bootstrap and not ctx.actor else lookup(s, ctx.actor)
+        if bootstrap and ctx.actor and ctx.actor != name:
+            raise Refused(f"尚无任何操作人：第一个操作人由其本人登记，请去掉 --actor/CAMPAIGN_ACTOR 或设为 {name} "
+                          f"(the first actor is added as itself; '{ctx.actor}' is not registered)", rule="actor")
+        acting = ActorRecord(name, roles, None) if bootstrap else lookup(s, ctx.actor)
         from .permissions import authorize_actor_admin
 
         if not bootstrap:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,8 +11,9 @@ from sqlmodel import Session
 
 from models.tables import AuditEntry, Campaign, table
 
-from .campaigns import CampaignRef, current
+from .campaigns import CampaignRef, _parse_cached, current
 from .context import Context
+from .errors import NotFound
 from .plan import DEFAULT_CALENDAR, Plan, parse
 from .workdays import WorkCalendar
 
@@ -48,19 +48,14 @@ def campaign(session: Session, ctx: Context) -> CampaignRef:
     return _named(session, current(session, ctx))
 
 
-@lru_cache(maxsize=16)
-def _plan(text: str, source: str) -> Plan:
-    return parse(text, source=source)
-
-
 def every(session: Session, ctx: Context) -> list[CampaignRef]:
-    """Every loaded campaign, or only ctx.year's when one was chosen (one query; plans cached)."""
+    """Every loaded campaign, or only ctx.year's when one was chosen (one query; plans cached as
+    `campaign` caches them, so both give the same Plan)."""
     rows = session.execute(select(_CA.id, _CA.year, _CA.calendar).order_by(_CA.year)).all()
-    out = []
-    for cid, year, text in rows:
-        if ctx.year is None or year == ctx.year:
-            out.append(_named(session, CampaignRef(int(cid), int(year), _plan(text, f"campaign {year}"))))
-    return out
+    if ctx.year is not None and ctx.year not in {int(r[1]) for r in rows}:
+        raise NotFound(f"没有 {ctx.year} 年的行动，已有：{', '.join(str(r[1]) for r in rows)}")
+    return [_named(session, CampaignRef(int(cid), int(year), _parse_cached(text, f"campaign {year}")))
+            for cid, year, text in rows if ctx.year is None or year == ctx.year]
 
 
 def workcal(ctx: Context, calendar_file: str | None = None) -> WorkCalendar:

@@ -11,21 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Engine, text
 
 from .errors import Refused
 
 LEADER_LOCK = 727_3000  # distinct from the ledger's and the tick's keys
-
-
-class Lock(Protocol):
-    def try_acquire(self) -> bool: ...
-    def alive(self) -> bool: ...
-    def release(self) -> None: ...
-    @property
-    def where(self) -> str: ...
 
 
 class PgLock:

@@ -68,6 +68,15 @@ def test_an_unknown_or_deactivated_actor_is_refused_and_the_refusal_recorded(cam
     assert "enroll" in [e["event"] for e in log]  # history stays attributed
 
 
+def test_the_first_actor_is_added_as_itself_even_with_campaign_actor_set(sqlite_cli: Cli) -> None:
+    sqlite_cli("init", now="2024-05-06")
+    r = sqlite_cli("actor", "add", "省管理员", "--role", "province_admin", now="2024-05-06", actor="张三", expect=1)
+    assert "第一个操作人由其本人登记" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    sqlite_cli("actor", "add", "省管理员", "--role", "province_admin", now="2024-05-06", actor="省管理员")
+    log = json.loads(sqlite_cli("audit", "log", "--event", "actor_add", "--json", now="2024-05-06").stdout)
+    assert [(e["actor"], e["role"]) for e in log] == [("省管理员", "province_admin")]
+
+
 def test_only_a_province_admin_adds_or_deactivates_actors(campaign: Cli) -> None:
     r = campaign("actor", "add", "张三", "--role", "expert", now="2024-05-20", expect=1)  # bootstrap is over
     assert "--actor" in r.stderr
@@ -220,6 +229,8 @@ def test_audit_log_filters_for_the_discipline_inspection(campaign: Cli, tmp_path
     assert [e["actor"] for e in tracking] == ["许昌联络员"]
     campaign("audit", "log", "--since", "六月", expect=1)
     campaign("audit", "log", "--json", "--xlsx", str(tmp_path / "a.xlsx"), expect=2)
+    bad = campaign("audit", "log", "--xlsx", str(tmp_path / "no" / "log.xlsx"), expect=1).stderr
+    assert "--xlsx" in bad and "--out" not in bad and len(bad.strip().splitlines()) == 1
     assert "王专家" in campaign("audit", "log", "--actor", "王专家").stdout
     out = campaign("audit", "log", "--actor", "王专家", "--xlsx", str(tmp_path / "log.xlsx")).stdout
     assert "2 条" in out

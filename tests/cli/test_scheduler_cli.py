@@ -172,3 +172,10 @@ def test_a_campaign_long_over_sends_no_catch_up_alerts_but_is_still_closed(campa
     plan = json.loads(campaign("scheduler", "plan", "--json", now="2024-12-20").stdout)
     assert plan == sorted(plan) and plan[0] > "2024-12-20" and plan[-1] == "2025-01-01"  # the close
     assert {"2024-12-21", "2024-12-28"} <= set(plan)  # 附件1 (due 05-31) overdue, weekly
+
+
+def test_a_campaign_year_that_was_never_loaded_is_an_error_not_an_empty_tick(campaign: Cli) -> None:
+    for args in (("scheduler", "tick", "--no-deliver"), ("scheduler", "plan")):
+        r = campaign("--campaign", "2030", *args, now="2024-06-03", expect=1)
+        assert "2030" in r.stderr and "2024" in r.stderr and "Traceback" not in r.stderr
+    assert tick(campaign, "2024-06-03", "--no-deliver")["created"] > 0  # nothing was recorded before
