@@ -100,21 +100,15 @@ def close_year(ctx: Context, camp: CampaignRef) -> tuple[int, list[str]]:
     return closed, refused
 
 
-def deliver(ctx: Context, rounds: int = 50) -> dict[str, Any]:
-    """Deliver committed notices; a failure is logged and retried later, never raised."""
+def deliver(ctx: Context) -> dict[str, Any]:
+    """Deliver every committed notice that is due; a failure is logged and retried later, never raised."""
     from notifications import deliver_pending
 
-    total: Counter[str] = Counter()
     try:
-        for _ in range(rounds):
-            got = deliver_pending(ctx.engine, home=ctx.home, now=ctx.now())
-            total.update(got)
-            if not got.get("delivered") and not got.get("failed"):
-                break
+        return deliver_pending(ctx.engine, home=ctx.home, now=ctx.now())
     except Exception as exc:
         log.exception("delivery failed")
-        return {**total, "error": f"{type(exc).__name__}: {exc}"}
-    return dict(total)
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def tick(ctx: Context, *, send: bool = True) -> dict[str, Any]:
