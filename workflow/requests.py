@@ -12,7 +12,7 @@ from models.db import UnitOfWork
 from models.deadlines import EnterpriseRequest
 from models.tables import Campaign, City, Enterprise, table
 
-from . import alerts, loaded, permissions
+from . import alerts, creditcode, loaded, permissions
 from .actors import city_id, lookup
 from .campaigns import CampaignRef
 from .clock import utc_iso
@@ -25,7 +25,7 @@ _R, _E, _C, _CA = table(EnterpriseRequest).c, table(Enterprise).c, table(City).c
 
 def open_request(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
     """Record a need received today (or on `received`); due the N-th working day after receipt."""
-    code = code.strip().upper()
+    code = creditcode.validate(code)
 
     def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)

@@ -179,3 +179,12 @@ def test_request_list_names_an_unknown_city_instead_of_listing_nothing(campaign:
     assert "未知城市 '火星'" in r.stderr and "Traceback" not in r.stderr
     assert [x["city"] for x in _json(campaign, "request", "list", "--city", "许昌", now="2024-06-03")] == ["许昌市"]
     assert _json(campaign, "request", "list", "--city", "郑州市", now="2024-06-03") == []
+
+
+def test_request_open_checks_the_credit_code_before_anything_else(campaign: Cli) -> None:
+    r = campaign("request", "open", "BADCODE", "--subject", "咨询", now="2024-06-03", actor="许昌联络员", expect=1)
+    assert "18位" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = campaign("request", "open", CODE[:-1] + ("X" if CODE[-1] != "X" else "Y"), "--subject", "咨询",
+                 now="2024-06-03", actor="许昌联络员", expect=1)
+    assert "校验位" in r.stderr
+    assert _json(campaign, "request", "list", now="2024-06-03") == []
