@@ -43,6 +43,7 @@ class SpotCheck(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     city: str | None = None  # None: the whole province
+    round: str = ""  # the calendar's spot-check round (08月 / 秋冬季) the draw belongs to
     rate: float
     seed: str  # an integer, kept as text (it may exceed 32 bits)
     population: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON list of codes

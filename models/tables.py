@@ -35,20 +35,29 @@ class Enterprise(SQLModel, table=True):
     name: str
     city_id: int = Field(foreign_key="city.id", index=True)
     county: str = ""
-    industry: str
+    industry: str  # one of the calendar's industries (钢铁 … 磨料磨具, 其他)
+    industry_detail: str = ""  # 行业细分: the enterprise's own wording, e.g. 陶瓷
     grade: str
+    rating_doc: str = ""  # 评级文件文号 of the current grade (required unless 未评级)
     ule: str = ""
+    ule_ref: str = ""  # the 公示 document number or URL, when ule is publicized
+    ule_date: date | None = None  # the 公示 date
     livelihood: bool = False
     version: int = 1
 
 
 class Participation(SQLModel, table=True):
+    """An enterprise's place in one campaign. A re-enrolment after withdrawal starts a new cycle
+    on the same row (cycle + 1); the audit log keeps every cycle's events."""
+
     __table_args__ = (UniqueConstraint("enterprise_id", "campaign_id"),)
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    cycle: int = 1
     state: str = Field(index=True)
     starting_grade: str
+    starting_rating_doc: str = ""  # 评级文件文号 of the starting grade, copied at enrolment
     target_grade: str
     achieved_grade: str | None = None
     consent_ref: str = ""
@@ -63,9 +72,10 @@ class Participation(SQLModel, table=True):
 
 
 class Evaluation(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("participation_id", "month"),)
+    __table_args__ = (UniqueConstraint("participation_id", "cycle", "month", name="uq_evaluation_cycle_month"),)
     id: int | None = Field(default=None, primary_key=True)
     participation_id: int = Field(foreign_key="participation.id")
+    cycle: int = 1
     month: str = Field(max_length=7)
     recorded_at: str
     audit_seq: int

@@ -42,6 +42,13 @@ def same_scale(a: str, b: str) -> bool:
     return UNRATED in (a, b) or _scale(a) is _scale(b)
 
 
+# The plan counts "B 级（含 B-）" as one class: B-→B is an improvement but not a new B.
+_CLASS = {UNRATED: 0, "D": 1, "C": 2, "B-": 3, "B": 3, "A": 4, "非引领性": 1, "引领性": 2}
+
+
 def counts_as_new(achieved: str | None, starting: str) -> bool:
-    """domain.md §3: certified with a counted grade above the starting grade."""
-    return achieved is not None and achieved in COUNTED and is_higher(achieved, starting)
+    """domain.md §3 (revised): certified with a counted grade in a higher class than the starting
+    grade, on a common scale (B and B- are one class)."""
+    if achieved is None or achieved not in COUNTED or not is_higher(achieved, starting):
+        return False
+    return starting == UNRATED or _CLASS[achieved] > _CLASS[starting]

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import grades, industries
 from .errors import InvalidInput
 from .states import EVENTS
 from .workdays import WorkCalendar, parse_overrides
@@ -64,6 +65,14 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class SpotCheckRound:
+    key: str
+    title: str
+    opens: date
+    closes: date
+
+
+@dataclass(frozen=True)
 class Plan:
     year: int
     name: str
@@ -74,7 +83,9 @@ class Plan:
     province_target: int
     publicity_workdays: int
     request_reply_workdays: int
-    ule_industries: frozenset[str]
+    industries: industries.Vocabulary
+    control_categories: dict[str, str]  # grade -> 差异化管控 category in the emission list
+    spot_check_rounds: tuple[SpotCheckRound, ...]
     phases: tuple[Phase, ...]
     windows: dict[str, Window]
     deliverables: dict[str, Deliverable]
@@ -86,6 +97,13 @@ class Plan:
 
     def window(self, event: str) -> Window:
         return self.windows.get(event, Window(event))
+
+    @property
+    def ule_industries(self) -> frozenset[str]:
+        return self.industries.ule()
+
+    def spot_check_round(self, day: date) -> SpotCheckRound | None:
+        return next((r for r in self.spot_check_rounds if r.opens <= day <= r.closes), None)
 
 
 def default_text() -> str:
@@ -147,6 +165,32 @@ def _dues(item: dict[str, Any], where: str) -> tuple[Due, ...]:
     return tuple(Due(p, d) for p, d in zip(periods, dates, strict=True))
 
 
+def _defaults() -> dict[str, Any]:
+    """The shipped calendar's vocabulary, categories and rounds, for a stored calendar written
+    before they were part of the file (campaigns created before 0003)."""
+    return tomllib.loads(default_text())
+
+
+def _categories(raw: dict[str, Any]) -> dict[str, str]:
+    cats = {grades.normalise(str(k)): str(v) for k, v in raw.items()}
+    missing = [g for g in grades.ALL if g not in cats]
+    if missing:
+        raise InvalidInput(f"[control_categories] 缺少等级 {'、'.join(missing)}")
+    return cats
+
+
+def _rounds(raw: list[dict[str, Any]]) -> tuple[SpotCheckRound, ...]:
+    out = []
+    for i, r in enumerate(raw):
+        where = f"spot_check_rounds[{i}]"
+        rnd = SpotCheckRound(str(r["key"]), str(r["title"]), _date(r["opens"], f"{where}.opens"),
+                             _date(r["closes"], f"{where}.closes"))
+        if rnd.opens > rnd.closes:
+            raise InvalidInput(f"{where}: opens {rnd.opens} 晚于 closes {rnd.closes}")
+        out.append(rnd)
+    return tuple(out)
+
+
 def _build(raw: dict[str, Any], source: str) -> Plan:
     if raw.get("format") != 1:
         raise InvalidInput("format 应为 1")
@@ -175,13 +219,17 @@ def _build(raw: dict[str, Any], source: str) -> Plan:
     phases = tuple(Phase(str(p["key"]), str(p["title"]), _date(p["opens"], "phases.opens"),
                          _date(p["closes"], "phases.closes")) for p in raw.get("phases", []))
     rem = raw.get("reminders", {})
+    if "industries" not in raw:
+        raw = {**_defaults(), **raw}
     return Plan(
         year=int(c["year"]), name=str(c["name"]), authority=str(c.get("authority", "")),
         start=start, end=end, timezone=str(c.get("timezone", "Asia/Shanghai")),
         province_target=int(c.get("province_target", sum(cities.values()))),
         publicity_workdays=int(c.get("publicity_workdays", 5)),
         request_reply_workdays=int(c.get("request_reply_workdays", 5)),
-        ule_industries=frozenset(c.get("ule_industries", ["钢铁", "水泥", "焦化"])),
+        industries=industries.parse(raw["industries"]),
+        control_categories=_categories(raw.get("control_categories", {})),
+        spot_check_rounds=_rounds(raw.get("spot_check_rounds", [])),
         phases=phases, windows=windows, deliverables=deliverables,
         reminder_days=tuple(int(d) for d in rem.get("before_days", [7, 3, 1])),
         overdue_repeat_days=int(rem.get("overdue_repeat_days", 7)),

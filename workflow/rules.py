@@ -39,6 +39,17 @@ class Facts:
     override_window: bool = False
 
 
+def check_a_grade(plan: Plan, industry: str, ule: str, grade: str | None) -> None:
+    """二、(一): in the ULE industries (钢铁、水泥、焦化) an A grade may be decided only when the
+    ultra-low-emission retrofit is completed and publicised. Every place that can decide an A
+    (acceptance for A, certify A, a grade correction) calls this."""
+    if grade == "A" and industry in plan.ule_industries and ule != "publicized":
+        raise Refused(
+            f"{industry}企业评A须完成超低排放改造并公示，当前超低排放状态为 {ule or '未填报'}；"
+            "请先由市级评审或省级用 enterprise update --ule publicized --ule-ref … --ule-date … 登记公示 "
+            "(ULE must be completed and publicized)", rule="超低排放")
+
+
 def check_window(plan: Plan, facts: Facts) -> bool:
     """Raise when outside the event's window; return True when allowed but late."""
     w = plan.window(facts.event)
@@ -106,10 +117,7 @@ def _evaluation(plan: Plan, f: Facts) -> None:
 def _submit_for_acceptance(plan: Plan, f: Facts) -> None:
     if not f.evaluation_months:
         raise Refused("申请验收前须至少有一次月度评估 (needs an evaluation)", rule="跟踪评估")
-    if f.industry in plan.ule_industries and f.target_grade == "A" and f.ule != "publicized":
-        raise Refused(
-            f"{f.industry}企业创A须完成超低排放改造并公示，当前超低排放状态为 {f.ule or '未填报'} "
-            "(ULE must be publicized)", rule="超低排放")
+    check_a_grade(plan, f.industry, f.ule, f.target_grade)
 
 
 def _publicize(plan: Plan, f: Facts) -> None:

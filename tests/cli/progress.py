@@ -1,8 +1,8 @@
 """A small province mid-campaign, built fast with `enterprise import` and `advance --file`.
 
-许昌市: X1 certified C→B (counts), X2 certified B-→B- (does not count), X3 tracking
+许昌市: X1 certified C→B (counts), X2 certified B-→B (does not count: one class), X3 tracking
 (evaluated for July only), X4 withdrawn, X5 cultivation.
-郑州市: Z1 certified 未评级→A, Z2 certified 非引领性→引领性 (both count), Z3 in acceptance.
+郑州市: Z1 certified 未评级→A, Z2 (化工) certified 非引领性→引领性 (both count), Z3 in acceptance.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ENTERPRISES = [  # code, name, city, industry, grade, target
     (X4, "许昌宏泰包装印刷厂", "许昌市", "包装印刷", "D", "C"),
     (X5, "许昌远大磨料磨具有限公司", "许昌市", "磨料磨具", "C", "B"),
     (Z1, "郑州中原铸造有限公司", "郑州市", "铸造", "未评级", "A"),
-    (Z2, "郑州绿源再生资源有限公司", "郑州市", "再生金属", "非引领性", "引领性"),
+    (Z2, "郑州绿源化工有限公司", "郑州市", "化工", "非引领性", "引领性"),
     (Z3, "郑州恒通工业涂装有限公司", "郑州市", "工业涂装", "C", "B"),
 ]
 TARGET = {e[0]: e[5] for e in ENTERPRISES}
@@ -58,6 +58,7 @@ def build(cli: Cli) -> None:
     _batch(cli, "2024-06-05", "许昌联络员", "withdraw", (X4,), reason="企业自愿退出")
     for code in active:  # experts act only on the enterprises they are assigned to
         cli("assign", code, "--expert", "王专家", now="2024-06-05", actor=_coordinator(code))
+    _batch(cli, "2024-06-07", "王专家", "record_pre_assessment", active, data__findings="对标A级差距分析")
     _batch(cli, "2024-06-10", "王专家", "submit_plan", active, data__summary="提标改造",
            data__measures="更换除尘器", data__completion_date="2024-09-30")
     _by_city(cli, "2024-06-17", "begin_tracking", active)
@@ -67,5 +68,4 @@ def build(cli: Cli) -> None:
     _batch(cli, "2024-07-25", "郑州评审", "pass_acceptance", (Z1, Z2))
     _batch(cli, "2024-08-05", "省复核员", "waive_recheck", (X1, X2, Z1, Z2))
     _by_city(cli, "2024-09-02", "publicize", (X1, X2, Z1, Z2))
-    _batch(cli, "2024-09-12", "省管理员", "certify", (X1, Z1, Z2), grade="{target}")
-    _batch(cli, "2024-09-12", "省管理员", "certify", (X2,), grade="B-")
+    _batch(cli, "2024-09-12", "省管理员", "certify", (X1, X2, Z1, Z2), grade="{target}")

@@ -42,6 +42,9 @@ def test_grades_order_and_what_counts_as_new() -> None:
     assert grades.counts_as_new("B", "C") and grades.counts_as_new("A", "B")
     assert not grades.counts_as_new("C", "D")  # C is not a counted grade
     assert not grades.counts_as_new("B", "B")
+    assert not grades.counts_as_new("B", "B-")  # one class: B（含 B-）
+    assert grades.is_higher("B", "B-")  # ... though still an improvement that may be certified
+    assert grades.counts_as_new("A", "B-") and grades.counts_as_new("B-", "C")
 
 
 def test_an_unknown_grade_lists_the_accepted_ones() -> None:
