@@ -59,10 +59,13 @@ def import_csv(db: Path, path: Path, actor: str) -> int:
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         next(reader)
-        for code, name, city, county, industry, grade, ule, livelihood in reader:
-            ents.append((code, name, cities[city], county, industry, grade, ule, livelihood == "1"))
+        for (code, name, city, county, industry, detail, grade, doc, ule, ule_ref, ule_date,
+             livelihood) in reader:  # synthetic.FIELDS
+            ents.append((code, name, cities[city], county, industry, detail, grade, doc, ule, ule_ref,
+                         ule_date or None, livelihood == "1"))
             payload = dumps({"code": code, "name": name, "city": city, "county": county,
-                             "industry": industry, "grade": grade, "ule": ule,
+                             "industry": industry, "industry_detail": detail, "grade": grade,
+                             "rating_doc": doc, "ule": ule, "ule_ref": ule_ref, "ule_date": ule_date or None,
                              "livelihood": livelihood == "1"})
             audits.append(chain.row(code, None, city, "enterprise_add", None, None, actor,
                                     "province_admin", "", payload, NOW, NOW))
@@ -76,8 +79,9 @@ def import_csv(db: Path, path: Path, actor: str) -> int:
 
 def _flush_import(con: sqlite3.Connection, ents: list[tuple[object, ...]],
                   audits: list[tuple[object, ...]]) -> int:
-    con.executemany("INSERT INTO enterprise (code, name, city_id, county, industry, grade, ule, "
-                    "livelihood, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", ents)
+    con.executemany("INSERT INTO enterprise (code, name, city_id, county, industry, industry_detail, grade, "
+                    "rating_doc, ule, ule_ref, ule_date, livelihood, version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", ents)
     con.executemany(AUDIT_SQL, audits)
     n = len(ents)
     ents.clear()
@@ -85,9 +89,10 @@ def _flush_import(con: sqlite3.Connection, ents: list[tuple[object, ...]],
     return n
 
 
-_ENROLL = ("INSERT INTO participation (enterprise_id, campaign_id, state, starting_grade, target_grade, "
-           "consent_ref, enrolled_late, failures, pre_assessed, plan_submitted, version, updated_at) "
-           "SELECT id, ?, ?, grade, ?, ?, 0, 0, 0, 0, 1, ? FROM enterprise WHERE code = ?")
+_ENROLL = ("INSERT INTO participation (enterprise_id, campaign_id, cycle, state, starting_grade, "
+           "starting_rating_doc, target_grade, consent_ref, enrolled_late, failures, pre_assessed, "
+           "plan_submitted, version, updated_at) "
+           "SELECT id, ?, 1, ?, grade, rating_doc, ?, ?, 0, 0, 0, 0, 1, ? FROM enterprise WHERE code = ?")
 _UPDATE = ("UPDATE participation SET state = ?, version = version + 1, updated_at = ? "
            "WHERE campaign_id = ? AND enterprise_id = (SELECT id FROM enterprise WHERE code = ?)")
 _EVALUATION = ("INSERT INTO evaluation (participation_id, month, recorded_at, audit_seq) "

@@ -50,14 +50,15 @@ def recheck() -> None:
 @click.option("--seed", type=int, default=None, help="Seed of the draw (default: a fresh random one).")
 @json_option
 def recheck_sample(city: str | None, rate: float, seed: int | None, as_json: bool) -> None:
-    """Draw enterprises awaiting recheck; seed, population and selection go to the audit log."""
+    """Draw enterprises awaiting recheck, inside a spot-check round of the calendar; round, seed,
+    population and selection go to the audit log."""
     from workflow.spotcheck import sample
 
     r = sample(context(), rate=rate, city=city, seed=seed)
     if as_json:
         emit_json(r)
         return
-    click.echo(f"抽查复核（{r['city'] or '全省'}）：种子 seed {r['seed']}，待复核 {len(r['population'])} 家，"
-               f"抽中 {len(r['selected'])} 家，审计 #{r['seq']}")
+    click.echo(f"{r['round_title']}（{r['city'] or '全省'}）：种子 seed {r['seed']}，"
+               f"待复核 {len(r['population'])} 家，抽中 {len(r['selected'])} 家，审计 #{r['seq']}")
     for code in r["selected"]:
         click.echo(code)

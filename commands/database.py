@@ -1,10 +1,10 @@
-"""db upgrade | current | provision | grant (schema migrations, PostgreSQL roles and row-level security)."""
+"""db upgrade | current | check | provision | grant (migrations, data check, PostgreSQL roles and RLS)."""
 
 from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option
+from cli import context, emit_json, json_option, table
 
 
 @click.group()
@@ -79,3 +79,27 @@ def db_grant(login: str, city: str | None, role: str, actor_name: str | None, as
         return
     click.echo(f"数据库登录 {r['login']} → 操作人 {r['actor']}（{r['role']}，{r['group']}"
                f"{'，' + r['city'] if r['city'] else ''}），审计 #{r['seq']}")
+
+
+@db.command("check")
+@json_option
+def db_check(as_json: bool) -> None:
+    """Report enterprise rows today's rules would refuse (unknown industry, grade without 评级文件文号 …);
+    nothing is rewritten. Exit 1 when something is reported."""
+    from workflow.db_check import check
+
+    r = check(context())
+    if as_json:
+        emit_json(r)
+    else:
+        for p in r["problems"]:
+            table(f"{p['zh']}（{len(p['rows'])} 家）", ["代码", "名称", "城市", "行业", "等级"],
+                  [[x["code"], x["name"], x["city"], x["industry"], x["grade"]] for x in p["rows"]])
+            click.echo(f"更正 (fix)：{p['fix']}")
+        if not r["problems"]:
+            click.echo(f"数据检查通过 (clean)：{r['enterprises']} 家企业均符合 {r['year']} 年行动的规则")
+    if r["problems"]:
+        parts = "，".join(f"{p['zh']} {len(p['rows'])} 家" for p in r["problems"])
+        click.echo(f"数据检查发现 {r['total']} 处问题：{parts}；未作任何修改 (issues found, nothing changed)",
+                   err=True)
+        click.get_current_context().exit(1)

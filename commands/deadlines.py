@@ -6,7 +6,8 @@ import click
 
 from cli import context, emit_json, json_option, table
 
-STATUS_ZH = {"pending": "待报送", "submitted": "已报送", "late": "逾期报送", "overdue": "已逾期"}
+STATUS_ZH = {"pending": "待报送", "submitted": "已报送", "late": "逾期报送", "overdue": "已逾期",
+             "not_owed": "无须报送"}
 
 
 @click.group()
@@ -21,21 +22,24 @@ def deliverable() -> None:
 @click.option("--period", default=None, help="YYYY-MM of the due date (needed when a kind is due several times).")
 @click.option("--file", "file", type=click.Path(dir_okay=False), default=None,
               help="The submitted file; copied into the document store with its SHA-256.")
+@click.option("--generate", is_flag=True,
+              help="emission_list: build the city's list from the data now and submit it as the file.")
 @click.option("--note", default="", help="A remark recorded with the submission.")
 @json_option
-def deliverable_submit(city: str, kind: str, period: str | None, file: str | None, note: str,
-                       as_json: bool) -> None:
+def deliverable_submit(city: str, kind: str, period: str | None, file: str | None, generate: bool,
+                       note: str, as_json: bool) -> None:
     """Record a city's submission (late submissions are accepted and recorded as late)."""
     from workflow.deadlines import submit
 
-    r = submit(context(), city=city, kind=kind, period=period, file=file, note=note)
+    r = submit(context(), city=city, kind=kind, period=period, file=file, note=note, generate=generate)
     if as_json:
         emit_json(r)
         return
     late = f"，逾期 {r['days_late']} 天 (late)" if r["late"] else "，按时 (on time)"
     click.echo(f"{r['city']} {r['kind']} {r['period']} 已报送{late}，审计 #{r['seq']}")
     if r["stored_path"]:
-        click.echo(f"文件 {r['file']} → {r['stored_path']} (sha256 {r['sha256']})")
+        made = "已按当前数据生成" if r["generated"] else "文件"
+        click.echo(f"{made} {r['file']} → {r['stored_path']} (sha256 {r['sha256']})")
 
 
 @click.command()
@@ -64,5 +68,5 @@ def deadlines(city: str | None, overdue: bool, upcoming: int | None, as_json: bo
         return f"晚 {r['days_late']} 天" if r["days_late"] else ""
 
     table("报送截止日 (deadlines)", ["城市", "材料", "期次", "截止日", "状态", "天数", "报送日"],
-          [[r["city"], r["attachment"] or r["kind"], r["period"], r["due"], STATUS_ZH[str(r["status"])],
+          [[r["city"], r["attachment"] or r["title"], r["period"], r["due"], STATUS_ZH[str(r["status"])],
             days(r), r["submitted_on"]] for r in rows])

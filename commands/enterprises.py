@@ -1,4 +1,4 @@
-"""enterprise add | update | import | list | show."""
+"""enterprise add | update | correct-grade | import | list | show."""
 
 from __future__ import annotations
 
@@ -18,38 +18,62 @@ def enterprise() -> None:
 @click.option("--code", required=True, help="统一社会信用代码 (18 characters).")
 @click.option("--name", required=True, help="企业名称.")
 @click.option("--city", required=True, help="所属城市, e.g. 许昌市.")
-@click.option("--industry", required=True, help="行业, e.g. 耐材.")
+@click.option("--industry", required=True, help="行业: one of the calendar's industries (钢铁 … 磨料磨具, 其他).")
+@click.option("--industry-detail", default="", help="行业细分: the enterprise's own wording, e.g. 陶瓷.")
 @click.option("--grade", required=True, help="现绩效等级: 未评级 D C B- B A 非引领性 引领性.")
+@click.option("--rating-doc", default="", help="评级文件文号 of the grade (required unless 未评级).")
 @click.option("--county", default="", help="区县.")
 @click.option("--ule", default="", help="超低排放: not_started in_progress completed publicized.")
+@click.option("--ule-ref", default="", help="超低排放公示文号 or URL (with --ule publicized).")
+@click.option("--ule-date", default="", help="超低排放公示日期 YYYY-MM-DD (with --ule publicized).")
 @click.option("--livelihood", is_flag=True, help="民生保障类.")
-def enterprise_add(code: str, name: str, city: str, industry: str, grade: str, county: str,
-                   ule: str, livelihood: bool) -> None:
+def enterprise_add(livelihood: bool, **fields: str) -> None:
     """Register one enterprise."""
     from workflow.enterprises import add
 
-    r = add(context(), {"code": code, "name": name, "city": city, "industry": industry,
-                        "grade": grade, "county": county, "ule": ule,
-                        "livelihood": "1" if livelihood else "0"})
-    click.echo(f"已登记 {r['code']} {r['name']}（{r['city']}，{r['industry']}，{r['grade']}）")
+    r = add(context(), {**fields, "livelihood": "1" if livelihood else "0"})
+    industry = r["industry"] + (f"（{r['industry_detail']}）" if r["industry_detail"] else "")
+    click.echo(f"已登记 {r['code']} {r['name']}（{r['city']}，{industry}，{r['grade']}）")
 
 
 @enterprise.command("update")
 @click.argument("code")
 @click.option("--name")
 @click.option("--county")
-@click.option("--industry")
-@click.option("--grade")
-@click.option("--ule")
+@click.option("--industry", help="行业: one of the calendar's industries.")
+@click.option("--industry-detail", help="行业细分.")
+@click.option("--grade", help="Refused: a grade changes only through the process or correct-grade.")
+@click.option("--ule", help="超低排放: not_started in_progress completed publicized.")
+@click.option("--ule-ref", help="超低排放公示文号 or URL (required with --ule publicized).")
+@click.option("--ule-date", help="超低排放公示日期 YYYY-MM-DD (required with --ule publicized).")
 @click.option("--livelihood", type=click.Choice(["yes", "no"]))
 def enterprise_update(code: str, **fields: str | None) -> None:
-    """Change master data (audited)."""
+    """Change master data (audited). ULE publicized: city reviewer or province only."""
     from workflow.enterprises import update_master
 
     changes = {k: v for k, v in fields.items() if v is not None}
     r = update_master(context(), code, changes)
     parts = "，".join(f"{k}: {a} → {b}" for k, (a, b) in r["changed"].items())
     click.echo(f"已更新 {r['code']}：{parts}")
+
+
+@enterprise.command("correct-grade")
+@click.argument("code")
+@click.option("--grade", required=True, help="The corrected grade, on the industry's scale.")
+@click.option("--reason", required=True, help="Why the recorded grade was wrong.")
+@click.option("--rating-doc", required=True, help="评级文件文号 of the corrected grade.")
+@json_option
+def enterprise_correct_grade(code: str, grade: str, reason: str, rating_doc: str, as_json: bool) -> None:
+    """Province correction of a wrongly recorded grade (grade_correction), audited; never during an
+    open participation."""
+    from workflow.corrections import correct_grade
+
+    r = correct_grade(context(), code, grade, reason=reason, rating_doc=rating_doc)
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"已更正 {r['code']} 绩效等级：{r['from']} → {r['to']}（评级文件文号 {r['rating_doc']}；"
+               f"理由：{r['reason']}），审计 #{r['seq']}")
 
 
 @enterprise.command("import")
@@ -89,9 +113,9 @@ def enterprise_list(city: str | None, state: str | None, limit: int | None, as_j
     if as_json:
         emit_json(rows)
         return
-    table(f"企业 Enterprises（{len(rows)}）", ["代码", "名称", "城市", "行业", "等级", "状态"],
-          [[r["code"], r["name"], r["city"], r["industry"], r["grade"], r["state"] or "—"]
-           for r in rows])
+    table(f"企业 Enterprises（{len(rows)}）", ["代码", "名称", "城市", "行业", "行业细分", "等级", "状态"],
+          [[r["code"], r["name"], r["city"], r["industry"], r["industry_detail"], r["grade"],
+            r["state"] or "—"] for r in rows])
 
 
 @enterprise.command("show")

@@ -8,26 +8,40 @@ from cli import context, emit_json, json_option, table
 
 
 @click.command()
-@click.argument("kind", metavar="attachment{1,2,3,4,5}")
-@click.option("--city", default=None, help="Reporting unit, e.g. 许昌市.")
+@click.argument("kind", metavar="attachment{1,2,3,4,5}|positive-list|emission-list")
+@click.option("--city", default=None, help="Reporting unit, e.g. 许昌市 (positive-list: default the province).")
 @click.option("--all-cities", is_flag=True, help="Province workbook: one sheet per city.")
 @click.option("--period", default=None, help="YYYY-MM: 附件4 the evaluation month, 附件5 the report.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="FILE.xlsx (printable) or FILE.csv.")
-def export(kind: str, city: str | None, all_cities: bool, period: str | None, out: str) -> None:
-    """Export one of the plan's five attachments (附件1–5) for a city or the province."""
-    from workflow.exports import attachment, normalise_kind
+@json_option
+def export(kind: str, city: str | None, all_cities: bool, period: str | None, out: str,
+           as_json: bool) -> None:
+    """Export one of the plan's five attachments (附件1–5), the 正面清单 (positive-list) or a city's
+    修订完善的应急减排清单 (emission-list)."""
+    from workflow.errors import InvalidInput
+    from workflow.exports import LISTS, attachment, certification_list, normalise_kind
     from workflow.writers import check_out, write
 
     if city and all_cities:
         raise click.UsageError("--city 与 --all-cities 不能同时使用")
     kind = normalise_kind(kind)
     check_out(out)
-    sheets = attachment(context(), kind, city=city, all_cities=all_cities, period=period)
+    if kind in LISTS:
+        if period:
+            raise InvalidInput(f"--period 不适用于 {kind}：清单反映导出当日的数据 (no --period for lists)")
+        sheets, records = certification_list(context(), kind, city=city, all_cities=all_cities)
+    else:
+        sheets, records = attachment(context(), kind, city=city, all_cities=all_cities, period=period), []
     path = write(sheets, out)
     rows = sum(len(s.rows) for s in sheets)
-    what = f"全省 {len(sheets)} 个城市" if all_cities else f"《{sheets[0].title}》"
-    click.echo(f"已导出 {sheets[0].label} {what}，{rows} 行 → {path}")
+    if as_json:
+        emit_json({"kind": kind, "title": sheets[0].title, "out": str(path), "rows": rows,
+                   **({"records": records} if kind in LISTS else {})})
+        return
+    label = f"{sheets[0].label} " if kind not in LISTS else ""
+    what = f"全省 {len(sheets)} 个城市" if len(sheets) > 1 else f"《{sheets[0].title}》"
+    click.echo(f"已导出 {label}{what}，{rows} 行 → {path}")
 
 
 @click.group()

@@ -34,7 +34,8 @@ def calendar_validate(file: str) -> None:
 
     plan, _ = load_file(file)
     click.echo(f"日历有效 (valid)：{plan.year} 年，{len(plan.windows)} 个事件窗口，"
-               f"{len(plan.deliverables)} 类报送材料，{len(plan.cities)} 个报送单位")
+               f"{len(plan.deliverables)} 类报送材料，{len(plan.cities)} 个报送单位，"
+               f"{len(plan.industries.industries)} 个行业，{len(plan.spot_check_rounds)} 轮抽查复核")
 
 
 @calendar.command("show")
@@ -56,6 +57,11 @@ def calendar_show(as_json: bool) -> None:
         "deliverables": [{"kind": d.kind, "title": d.title,
                           "due": [x.due for x in d.dues]} for d in plan.deliverables.values()],
         "targets": plan.cities,
+        "industries": {i.name: {"aliases": list(i.aliases), "scales": list(i.scales), "ule": i.ule}
+                       for i in plan.industries.industries.values()},
+        "control_categories": plan.control_categories,
+        "spot_check_rounds": [{"key": r.key, "title": r.title, "opens": r.opens, "closes": r.closes}
+                              for r in plan.spot_check_rounds],
     }
     if as_json:
         emit_json(data)
@@ -65,6 +71,11 @@ def calendar_show(as_json: bool) -> None:
         click.echo(f"  {p.title}: {p.opens} — {p.closes}")
     for d in plan.deliverables.values():
         click.echo(f"  {d.attachment or '—'} {d.title}: {', '.join(str(x.due) for x in d.dues)}")
+    for r in plan.spot_check_rounds:
+        click.echo(f"  {r.title}: {r.opens} — {r.closes}")
+    for i in plan.industries.industries.values():
+        scales = "、".join("A–D" if s == "ABCD" else s for s in i.scales)
+        click.echo(f"  行业 {i.name}：{scales}{'，创A须超低排放改造并公示' if i.ule else ''}")
 
 
 @click.group()

@@ -1,7 +1,10 @@
 """The notice kinds: title, the context keys each template uses, who receives it, sample data (pure).
 
 Context values are plain JSON values. Dates are ISO strings ("2024-05-31"); templates print them
-with the `cn_date` / `cn_date_week` filters (2024年5月31日（星期五）). Every notice also gets the
+with the `cn_date` / `cn_date_week` filters (2024年5月31日（星期五）). Every number a notice states
+(working days, counts) is in its context, from the data and the calendar, never in a template.
+`publicity` and `certification_result` list the enterprises of one command and city
+(`enterprises`: name, code, industry, grade_from, and grade_to / grade). Every notice also gets the
 common keys `authority`, `campaign` and `issued` (filled in by `enqueue` when the caller omits them).
 """
 
@@ -57,29 +60,41 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
           ("city", "code", "enterprise_name", "period", "due"),
           {**_ENTERPRISE, "period": "2024-07", "due": "2024-07-31", "issued": "2024-08-01"}),
     _kind("request_due", "企业需求答复提醒",
-          ("city", "code", "enterprise_name", "request", "received", "due", "days_left"),
+          ("city", "code", "enterprise_name", "request", "received", "due", "days_left", "reply_workdays"),
           {**_ENTERPRISE, "request": "申请帮扶除尘设施提标改造技术指导", "received": "2024-06-03",
-           "due": "2024-06-07", "days_left": 1, "issued": "2024-06-06"}),
+           "due": "2024-06-11", "days_left": 1, "reply_workdays": 5, "issued": "2024-06-10"}),
     _kind("request_overdue", "企业需求答复超期催办",
-          ("city", "code", "enterprise_name", "request", "received", "due", "days_overdue"),
+          ("city", "code", "enterprise_name", "request", "received", "due", "days_overdue", "reply_workdays"),
           {**_ENTERPRISE, "request": "申请帮扶除尘设施提标改造技术指导", "received": "2024-06-03",
-           "due": "2024-06-07", "days_overdue": 2, "issued": "2024-06-11"}),
+           "due": "2024-06-11", "days_overdue": 2, "reply_workdays": 5, "issued": "2024-06-13"}),
     _kind("ready_to_certify", "公示期满待认定通知",
           ("city", "code", "enterprise_name", "grade", "publicity_start", "publicity_end"),
-          {**_ENTERPRISE, "grade": "B", "publicity_start": "2024-09-02", "publicity_end": "2024-09-06",
-           "issued": "2024-09-09"}, province=True),
+          {**_ENTERPRISE, "grade": "B", "publicity_start": "2024-09-02", "publicity_end": "2024-09-09",
+           "issued": "2024-09-10"}, province=True),
     _kind("publicity", "认定结果公示",
-          ("city", "code", "enterprise_name", "industry", "grade", "publicity_start", "publicity_end"),
-          {**_ENTERPRISE, "industry": "耐材", "grade": "B", "publicity_start": "2024-09-02",
-           "publicity_end": "2024-09-06", "issued": "2024-09-02"}),
+          ("city", "enterprises", "publicity_start", "publicity_end", "publicity_workdays", "objections_to",
+           "objections_until"),
+          {"city": "许昌市", "enterprises": [
+              {"name": "许昌恒达耐材有限公司", "code": "91410100MA45C2R1XL", "industry": "耐材",
+               "grade_from": "C", "grade_to": "B"},
+              {"name": "许昌瑞丰铸造有限公司", "code": "914110000000000025", "industry": "铸造",
+               "grade_from": "B-", "grade_to": "A"}],
+           "publicity_start": "2024-09-02", "publicity_end": "2024-09-09", "publicity_workdays": 5,
+           "objections_to": "许昌市生态环境局", "objections_until": "2024-09-09", "issued": "2024-09-02"}),
     _kind("certification_result", "绩效等级认定结果通知",
-          ("city", "code", "enterprise_name", "starting_grade", "grade", "certified_on"),
-          {**_ENTERPRISE, "starting_grade": "C", "grade": "B", "certified_on": "2024-09-12",
-           "issued": "2024-09-12"}),
+          ("city", "enterprises", "certified_on"),
+          {"city": "许昌市", "enterprises": [
+              {"name": "许昌恒达耐材有限公司", "code": "91410100MA45C2R1XL", "industry": "耐材",
+               "grade_from": "C", "grade": "B", "positive_list": False,
+               "control": "差异化管控：降低减排要求（限产代替停产）"},
+              {"name": "许昌瑞丰铸造有限公司", "code": "914110000000000025", "industry": "铸造",
+               "grade_from": "B-", "grade": "A", "positive_list": True, "control": "自主采取减排措施"}],
+           "certified_on": "2024-09-12", "issued": "2024-09-12"}),
     _kind("disqualified", "取消评级资格通知",
-          ("city", "code", "enterprise_name", "reason", "decided_on"),
-          {**_ENTERPRISE, "reason": "评级过程中提供虚假材料", "decided_on": "2024-10-08",
-           "issued": "2024-10-08"}, province=True),
+          ("city", "code", "enterprise_name", "reason", "decided_on", "grade_to", "certified_grade", "control"),
+          {**_ENTERPRISE, "reason": "评级过程中提供虚假材料", "decided_on": "2024-10-08", "grade_to": "C",
+           "certified_grade": "B", "control": "严格落实应急减排措施（停限产）", "issued": "2024-10-08"},
+          province=True),
 )}
 
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 PG_URL = os.environ.get("CAMPAIGN_TEST_PG_URL")
 CODE = "91410100MA45C2R1XL"  # passes GB 32100
+DOC = "豫环绩效〔2023〕12号"  # 评级文件文号 of a starting grade
 
 
 def _pg_admin() -> Any:
@@ -117,7 +118,8 @@ def campaign(cli: Cli) -> Cli:
     """A bootstrapped campaign with one 许昌 enterprise registered (grade C), 王专家 its expert."""
     bootstrap(cli)
     cli("enterprise", "add", "--code", CODE, "--name", "许昌恒达耐材有限公司", "--city", "许昌市",
-        "--industry", "耐材", "--grade", "C", "--county", "长葛市", now="2024-05-06", actor="许昌联络员")
+        "--industry", "耐材", "--grade", "C", "--rating-doc", DOC, "--county", "长葛市", now="2024-05-06",
+        actor="许昌联络员")
     cli("assign", CODE, "--expert", "王专家", now="2024-05-06", actor="许昌联络员")
     return cli
 

@@ -82,3 +82,36 @@ def describe(payload: dict[str, Any], *, skip: tuple[str, ...] = ()) -> str:
     parts = [f"{KEY_ZH.get(k, k)}：{v}" for k, v in payload.items()
              if k not in _META and k not in skip and v not in (None, "")]
     return "；".join(parts)
+
+
+_ENT_COLS = (_E.c.code, _E.c.name, _C.c.name.label("city"), _E.c.county, _E.c.industry,
+             _E.c.industry_detail, _E.c.grade, _E.c.rating_doc, _E.c.livelihood,
+             _P.c.id.label("pid"), _P.c.state, _P.c.starting_grade, _P.c.starting_rating_doc,
+             _P.c.target_grade, _P.c.achieved_grade)
+
+
+def enterprises(s: Session, camp: CampaignRef, cities: list[str], *,
+                grades: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Every enterprise of the cities (or only those now at `grades`) with its participation in the
+    campaign, if any (participation keys None otherwise); ordered by city, county, code."""
+    q = (select(*_ENT_COLS).select_from(_E).join(_C, _C.c.id == _E.c.city_id)
+         .outerjoin(_P, (_P.c.enterprise_id == _E.c.id) & (_P.c.campaign_id == camp.id))
+         .where(_C.c.name.in_(cities)))
+    if grades is not None:
+        q = q.where(_E.c.grade.in_(grades))
+    rows = s.connection().execute(q.order_by(_C.c.id, _E.c.county, _E.c.code))
+    return [{**dict(r._mapping), "livelihood": bool(r.livelihood)} for r in rows]
+
+
+def latest_events(s: Session, camp: CampaignRef, codes: list[str],
+                  events: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The latest audited entry among `events` of each code in the campaign, payload decoded."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(codes), 500):
+        rows = s.connection().execute(
+            select(_A.c.seq, _A.c.code, _A.c.event, _A.c.payload, _A.c.effective_at)
+            .where(_A.c.campaign_year == camp.year, _A.c.event.in_(events),
+                   _A.c.code.in_(codes[i:i + 500])).order_by(_A.c.seq))
+        for r in rows:
+            out[r.code] = {**dict(r._mapping), "payload": json.loads(r.payload), "day": day(r.effective_at)}
+    return out

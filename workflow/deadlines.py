@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,20 +15,23 @@ from models.db import UnitOfWork
 from models.deadlines import Submission
 from models.tables import City, Enterprise, Participation, table
 
-from . import alerts, loaded, permissions
+from . import alerts, emission_list, loaded, obligations, permissions
 from .actors import city_id, lookup
 from .campaigns import CampaignRef
 from .clock import utc_iso
 from .context import Context
-from .documents import store
+from .documents import Stored, store
 from .errors import InvalidInput, Refused
 from .ledger import Entry, Ledger, audited
 from .plan import Deliverable, Due
+from .sheets import city_title
 from .states import ACTIVE
 
 _S, _C, _P = table(Submission).c, table(City).c, table(Participation).c
 _EN = table(Enterprise).c
 CONDITIONAL = {"resubmission"}  # owed only by cities with a failed or contested participation still open
+TRACKED = {"attachment4"}  # a month's report is owed only by cities with someone in tracking that month
+GENERATED = {emission_list.KIND: emission_list.generate}  # kinds `--generate` builds from the data
 
 
 @dataclass(frozen=True)
@@ -37,26 +41,36 @@ class Slot:
     due: Due
     first: date | None  # first submission day
     count: int
+    owed: bool = True  # False: nothing to report (nobody in tracking that month), no reminder
 
     def status(self, today: date) -> str:
         if self.first is not None:
-            return "submitted" if self.first <= self.due.due else "late"
+            return "submitted" if self.first <= self.due.due or not self.owed else "late"
+        if not self.owed:
+            return "not_owed"
         return "overdue" if today > self.due.due else "pending"
 
 
 def submit(ctx: Context, *, city: str, kind: str, period: str | None, file: str | None,
-           note: str) -> dict[str, Any]:
-    """Record a city's submission; the file is copied into the document store. Late is allowed."""
-    return audited(ctx, "submit_deliverable", None, lambda s: _submit(s, ctx, city, kind, period, file, note))
+           note: str, generate: bool = False) -> dict[str, Any]:
+    """Record a city's submission; the file (given, or with `generate` built from the data now) is
+    copied into the document store. Late is allowed."""
+    return audited(ctx, "submit_deliverable", None,
+                   lambda s: _submit(s, ctx, city, kind, period, file, note, generate))
 
 
 def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, file: str | None,
-            note: str) -> dict[str, Any]:
+            note: str, generate: bool = False) -> dict[str, Any]:
     actor = lookup(s, ctx.actor)
     camp = loaded.campaign(s, ctx)
     d = camp.plan.deliverables.get(kind)
     if d is None:
         raise InvalidInput(f"未知报送材料 '{kind}'，可选：{', '.join(camp.plan.deliverables)} (unknown kind)")
+    if generate and file:
+        raise InvalidInput("--file 与 --generate 只能选一个 (either a file or a generated one)")
+    if generate and kind not in GENERATED:
+        raise InvalidInput(f"--generate 只适用于 {'、'.join(GENERATED)}；{kind} 请用 --file 附上文件 "
+                           "(nothing to generate)")
     due = d.due_for(period)
     cid, cname = city_id(s, city)
     if cname not in camp.plan.cities:
@@ -65,10 +79,17 @@ def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, 
     today = ctx.today
     if len(d.dues) > 1 and due.period > today.strftime("%Y-%m"):
         raise Refused(f"{kind} 的 {due.period} 期次尚未开始（今天 {today}），请检查 --period", rule="period")
-    doc = store(ctx.home, camp.year, cname, f"{kind}-{due.period}", Path(file)) if file else None
+    stem = f"{kind}-{due.period}"
+    doc: Stored | None = None
+    if generate:
+        with tempfile.TemporaryDirectory(prefix="campaign-") as tmp:
+            doc = store(ctx.home, camp.year, cname, stem, GENERATED[kind](s, camp, cname, today, Path(tmp)))
+    elif file:
+        doc = store(ctx.home, camp.year, cname, stem, Path(file))
     late = today > due.due
     payload = {"kind": kind, "period": due.period, "due": due.due.isoformat(), "late": late,
-               **({"file": doc.name, "sha256": doc.sha256, "path": doc.path} if doc else {})}
+               **({"file": doc.name, "sha256": doc.sha256, "path": doc.path} if doc else {}),
+               **({"generated": True} if generate else {})}
     seq, _ = Ledger(s, ctx).append(Entry(None, camp.year, cname, "submit_deliverable", None, None,
                                          actor.name, role, note, payload))
     s.connection().execute(insert(table(Submission)).values(
@@ -76,10 +97,11 @@ def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, 
         submitted_at=utc_iso(ctx.now()), late=late, actor=actor.name, note=note, audit_seq=seq,
         file_name=doc.name if doc else None, sha256=doc.sha256 if doc else None,
         stored_path=doc.path if doc else None))
-    return {"city": cname, "kind": kind, "title": d.title, "period": due.period, "due": due.due.isoformat(),
-            "submitted_on": today.isoformat(), "late": late, "days_late": max(0, (today - due.due).days),
-            "file": doc.name if doc else None, "sha256": doc.sha256 if doc else None,
-            "stored_path": doc.path if doc else None, "seq": seq}
+    return {"city": cname, "kind": kind, "title": city_title(d.title, cname), "period": due.period,
+            "due": due.due.isoformat(), "submitted_on": today.isoformat(), "late": late,
+            "days_late": max(0, (today - due.due).days), "file": doc.name if doc else None,
+            "sha256": doc.sha256 if doc else None, "stored_path": doc.path if doc else None,
+            "generated": generate, "seq": seq}
 
 
 def _owing(s: Session, camp: CampaignRef) -> set[str]:
@@ -101,6 +123,8 @@ def slots(s: Session, camp: CampaignRef, as_of: date | None = None, *, condition
         q = q.where(_S.submitted_on <= as_of)
     done = {(r[0], r[1], r[2]): (r[3], int(r[4])) for r in s.execute(q)}
     owing = _owing(s, camp) if conditional and CONDITIONAL & set(camp.plan.deliverables) else set()
+    months = [x.period for k in TRACKED & set(camp.plan.deliverables) for x in camp.plan.deliverables[k].dues]
+    tracked = obligations.tracked_months(s, camp, months) if months else set()
     out = []
     for city in camp.plan.cities:
         for d in camp.plan.deliverables.values():
@@ -108,14 +132,15 @@ def slots(s: Session, camp: CampaignRef, as_of: date | None = None, *, condition
                 first, count = done.get((city, d.kind, due.period), (None, 0))
                 if d.kind in CONDITIONAL and city not in owing and not count:
                     continue
-                out.append(Slot(city, d, due, first, count))
+                out.append(Slot(city, d, due, first, count, d.kind not in TRACKED or (city, due.period) in tracked))
     return out
 
 
 def row(slot: Slot, today: date) -> dict[str, Any]:
     status, due = slot.status(today), slot.due.due
     return {"city": slot.city, "kind": slot.deliverable.kind, "attachment": slot.deliverable.attachment,
-            "title": slot.deliverable.title, "period": slot.due.period, "due": due.isoformat(),
+            "title": city_title(slot.deliverable.title, slot.city), "period": slot.due.period,
+            "due": due.isoformat(),
             "status": status, "submitted_on": slot.first.isoformat() if slot.first else None,
             "submissions": slot.count,
             "days_left": (due - today).days if status == "pending" else None,
@@ -155,11 +180,12 @@ def due_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[alerts.
             continue
         points = alerts.series(slot.due.due, plan.reminder_days, plan.overdue_repeat_days, plan.end)
         wake.update(alerts.future(points, today))
-        p = alerts.latest(points, today)
+        p = alerts.latest(points, today) if slot.owed else None  # a nil return is not reminded
         if p is None:
             continue
         d, due = slot.deliverable, slot.due.due
-        ctx: dict[str, Any] = {"city": slot.city, "deliverable": d.title, "attachment": d.attachment or "",
+        ctx: dict[str, Any] = {"city": slot.city, "deliverable": city_title(d.title, slot.city),
+                               "attachment": d.attachment or "",
                "period": slot.due.period, "due": due.isoformat()}
         ctx.update({"days_overdue": (today - due).days} if p.overdue else {"days_left": (due - today).days})
         kind = "overdue" if p.overdue else "reminder"

@@ -16,7 +16,7 @@ from typing import Any
 
 from models.db import UnitOfWork
 
-from . import actors, enterprises, grades, synthetic
+from . import actors, announcements, enterprises, grades, rules, synthetic
 from .actors import ActorRecord
 from .campaigns import current
 from .clock import SHANGHAI
@@ -24,6 +24,7 @@ from .context import Context
 from .errors import CampaignError
 from .ledger import Ledger
 from .lifecycle import Request, apply
+from .plan import Plan
 from .setup import init
 from .tick import tick
 
@@ -70,15 +71,20 @@ class Sim:
     months: set[str] = field(default_factory=set)
     publicity_end: date | None = None
     needed_months: int = 2  # how many monthly evaluations before it is ready for acceptance
+    starting: str = grades.UNRATED
+    fallback: str | None = None  # a lower grade the province may certify instead of the target
+    rejoin: bool = False  # withdraws, then enrols again (a new cycle)
 
 
-def _target(grade: str, rng: random.Random) -> str | None:
-    if grade in grades.LEADING[1:]:
-        return "引领性" if grade != "引领性" else None
-    options = [g for g in ("B-", "B", "A") if grades.is_higher(g, grade)]
+_WEIGHT = {"B-": 2, "B": 5, "A": 2, "引领性": 3}
+
+
+def _target(plan: Plan, industry: str, grade: str, rng: random.Random) -> str | None:
+    """A target that would count as new (domain.md §3), on the industry's scale."""
+    options = [g for g in rules.certifiable_grades(plan, industry, grade) if grades.counts_as_new(g, grade)]
     if not options:
         return None
-    return rng.choices(options, weights=[2, 5, 2][-len(options):])[0]
+    return rng.choices(options, weights=[_WEIGHT.get(g, 1) for g in options])[0]
 
 
 def _actor_for(event: str, city: str) -> str:
@@ -109,8 +115,9 @@ def setup_province(ctx: Context, home: Path, n: int, seed: int) -> dict[str, Any
     return {"enterprises": result.imported, "file": str(path)}
 
 
-def _choose(rows: list[dict[str, Any]], targets: dict[str, int], rng: random.Random) -> list[Sim]:
+def _choose(rows: list[dict[str, Any]], plan: Plan, rng: random.Random) -> list[Sim]:
     """Cities enrol volunteers roughly in proportion to their targets."""
+    targets = plan.cities
     by_city: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_city.setdefault(r["city"], []).append(r)
@@ -120,12 +127,16 @@ def _choose(rows: list[dict[str, Any]], targets: dict[str, int], rng: random.Ran
         rng.shuffle(pool)
         want, taken = int(target * rng.uniform(0.85, 1.6)), 0
         for r in pool:
-            t = _target(r["grade"], rng)
+            t = _target(plan, r["industry"], r["grade"], rng)
             if t is None or taken >= want:
                 continue
-            if r["industry"] in synthetic.ULE_INDUSTRIES and t == "A" and r["ule"] != "publicized":
-                t = "B"
-            chosen.append(Sim(r["code"], city, t, needed_months=rng.choice((1, 2, 2, 3, 3, 4, 5, 6, 7))))
+            if r["industry"] in plan.ule_industries and t == "A" and r["ule"] != "publicized":
+                continue  # no A without the ULE retrofit publicised; a B would not count for a B starter
+            lower = [g for g in rules.certifiable_grades(plan, r["industry"], r["grade"])
+                     if grades.is_higher(t, g)]
+            chosen.append(Sim(r["code"], city, t, needed_months=rng.choice((1, 2, 2, 3, 3, 4, 5, 6, 7)),
+                              starting=r["grade"], fallback=lower[-1] if lower else None,
+                              rejoin=rng.random() < 0.01))
             taken += 1
     return chosen
 
@@ -134,9 +145,9 @@ def _step(sim: Sim, today: date, rng: random.Random) -> Request | None:
     """The next thing that happens to this participation today, if anything."""
     s, code = sim.state, sim.code
     month = today.strftime("%Y-%m")
-    if s == "unenrolled":
+    if s in ("unenrolled", "withdrawn"):  # withdrawn: enrols again, a new cycle (有进有出)
         return Request(code, "enroll", consent=f"自愿-{code[-6:]}", target_grade=sim.target)
-    if rng.random() < 0.0004:
+    if rng.random() < 0.0004 or (sim.rejoin and s == "tracking"):
         return Request(code, "withdraw", reason="企业自愿退出：生产计划调整")
     if s == "cultivation":
         return Request(code, "start_assistance")
@@ -169,7 +180,7 @@ def _step(sim: Sim, today: date, rng: random.Random) -> Request | None:
         if today > sim.publicity_end:
             if rng.random() < 0.01:
                 return Request(code, "disqualify", reason="评级过程中存在违规行为，取消企业评级资格")
-            achieved = sim.target if rng.random() < 0.93 else "B-" if sim.target in ("B", "A") else None
+            achieved = sim.target if rng.random() < 0.93 or sim.fallback is None else sim.fallback
             return Request(code, "certify", grade=achieved)
         if rng.random() < 0.01:
             return Request(code, "object", reason="公示期间收到群众异议")
@@ -204,7 +215,7 @@ def run_year(ctx: Context, clock: SteppingClock, *, seed: int,
     with UnitOfWork(ctx.engine) as uow:
         plan = current(uow.session, ctx).plan
     rows = enterprises.listing(ctx)
-    sims = _choose(list(rows), plan.cities, rng)
+    sims = _choose(list(rows), plan, rng)
     _assign_experts(ctx, sims)
     start = plan.start + timedelta(days=5)
     for sim in sims:  # most enrol before 05-31; some late, in June
@@ -228,8 +239,11 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         camp, ledger = current(s, ctx), Ledger(s, ctx)
+        done: list[dict[str, Any]] = []
         for sim in sims:
-            if sim.next_day > day or sim.state in ("certified", "withdrawn", "disqualified", "not_achieved"):
+            if sim.next_day > day or sim.state in ("certified", "disqualified", "not_achieved"):
+                continue
+            if sim.state == "withdrawn" and not sim.rejoin:
                 continue
             req = _step(sim, day, rng)
             if req is None:
@@ -244,6 +258,7 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
                 sim.next_day = day + timedelta(days=rng.randint(1, 7))
                 continue
             counts[req.event] += 1
+            done.append(result)
             sim.state = result["to_state"]
             sim.next_day = day + timedelta(days=_delay(req.event, rng))
             if req.event == "record_pre_assessment":
@@ -256,6 +271,11 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
                 sim.publicity_end = camp.plan.workcal.nth_workday_after(day, camp.plan.publicity_workdays)
             elif req.event in ("fail_acceptance", "fail_recheck", "object"):
                 sim.publicity_end = None
+            elif req.event == "withdraw":
+                sim.next_day = day + timedelta(days=rng.randint(10, 30))
+            elif req.event == "enroll" and sim.rejoin and sim.pre_assessed:  # the new cycle starts over
+                sim.rejoin, sim.pre_assessed, sim.planned, sim.months = False, False, False, set()
+        announcements.emit(s, ctx, camp, done)  # each city's 公示 / 认定结果 of the day, one notice each
         uow.commit()
 
 
@@ -326,7 +346,8 @@ def submit_due(ctx: Context, todo: list[tuple[str, str, str]]) -> None:
     try:
         for city, kind, period in todo:
             ctx.actor = coordinator(city)
-            submit(ctx, city=city, kind=kind, period=period, file=None, note=f"{short(city)}报送")
+            submit(ctx, city=city, kind=kind, period=period, file=None, note=f"{short(city)}报送",
+                   generate=kind == "emission_list")  # the revised list, built from the data that day
     finally:
         ctx.actor = saved
 
@@ -379,4 +400,32 @@ def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
     echo("全年提醒与催办：" + "，".join(f"{KINDS[k].title if k in KINDS else k} {v}" for k, v in sorted(alerts.items()))
          + f"（已投递到 {settings.load(home).outbox}）")
     echo(f"年终关闭未完成的参与：{closed} 家 (not_achieved)")
-    return {"counts": dict(counts), "alerts": dict(alerts), "closed": closed}
+    lists = write_lists(ctx, home / "清单")
+    echo(f"认定应用：公示 {alerts_of(ctx, 'publicity')} 份、认定结果 {alerts_of(ctx, 'certification_result')} 份、"
+         f"取消评级资格 {alerts_of(ctx, 'disqualified')} 份通知；正面清单 {lists['positive']} 家，"
+         f"{lists['cities']} 个城市的应急减排清单（{home / '清单'}）")
+    return {"counts": dict(counts), "alerts": dict(alerts), "closed": closed, "lists": lists}
+
+
+def alerts_of(ctx: Context, kind: str) -> int:
+    """How many notices of `kind` the year produced (they go out through the outbox like the rest)."""
+    from sqlalchemy import func, select
+
+    from models.notices import Notice
+
+    with UnitOfWork(ctx.engine) as uow:
+        return int(uow.session.execute(select(func.count()).select_from(Notice)
+                                       .where(Notice.kind == kind)).scalar_one())  # type: ignore[arg-type]
+
+
+def write_lists(ctx: Context, folder: Path) -> dict[str, int]:
+    """认定应用's outputs at year end: the province's 正面清单 and every city's 应急减排清单."""
+    from .exports import certification_list
+    from .writers import write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sheets, rows = certification_list(ctx, "positive-list")
+    write(sheets, folder / "正面清单.xlsx")
+    city_sheets, _ = certification_list(ctx, "emission-list", all_cities=True)
+    write(city_sheets, folder / "应急减排清单.xlsx")
+    return {"positive": len(rows), "cities": len(city_sheets)}

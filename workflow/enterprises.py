@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,65 +14,20 @@ from sqlmodel import Session
 from models.db import UnitOfWork
 from models.tables import City, Enterprise, Participation
 
-from . import creditcode, grades, importer, permissions
-from .actors import lookup
+from . import creditcode, importer, master_data, permissions
+from .actors import ActorRecord, lookup
 from .campaigns import current
 from .context import Context
 from .errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
 from .ledger import Entry, Ledger, record_refusal
+from .master_data import resolve_city, validate_row
 
 _E = Enterprise.__table__  # type: ignore[attr-defined]
 _P = Participation.__table__  # type: ignore[attr-defined]
 _C = City.__table__  # type: ignore[attr-defined]
 
-ULE = {"": "", "not_started": "not_started", "in_progress": "in_progress",
-       "completed": "completed", "publicized": "publicized", "未开始": "not_started",
-       "改造中": "in_progress", "进行中": "in_progress", "已完成": "completed",
-       "完成": "completed", "已公示": "publicized", "完成并公示": "publicized"}
-_TRUE = {"1", "true", "yes", "是", "y"}
-_FALSE = {"", "0", "false", "no", "否", "n"}
-FIELDS = ("name", "county", "industry", "grade", "ule", "livelihood")
-
-
-def normalise_ule(value: str) -> str:
-    key = (value or "").strip()
-    if key.lower() in ULE:
-        return ULE[key.lower()]
-    if key in ULE:
-        return ULE[key]
-    raise InvalidInput(f"未知超低排放状态 '{value}'，可选：not_started、in_progress、completed、"
-                       "publicized（或 未开始、改造中、已完成、已公示）")
-
-
-def _bool(value: str) -> bool:
-    v = (value or "").strip().lower()
-    if v in _TRUE or v in _FALSE:
-        return v in _TRUE
-    raise InvalidInput(f"民生保障应为 是/否，收到 '{value}'")
-
-
-def resolve_city(name: str, cities: dict[str, int]) -> tuple[str, int]:
-    for candidate in (name.strip(), name.strip() + "市"):
-        if candidate in cities:
-            return candidate, cities[candidate]
-    raise InvalidInput(f"未知城市 '{name}'，可选：{'、'.join(cities)} (unknown city)")
-
-
-def validate_row(row: dict[str, str], cities: dict[str, int]) -> dict[str, Any]:
-    """One enterprise row → clean values, or InvalidInput naming what is wrong."""
-    code = creditcode.validate(row.get("code", ""))
-    name = row.get("name", "").strip()
-    if not name:
-        raise InvalidInput("企业名称不能为空")
-    industry = row.get("industry", "").strip()
-    if not industry:
-        raise InvalidInput("行业不能为空")
-    city, city_id = resolve_city(row.get("city", ""), cities)
-    return {"code": code, "name": name, "city": city, "city_id": city_id,
-            "county": row.get("county", "").strip(), "industry": industry,
-            "grade": grades.normalise(row.get("grade", "")),
-            "ule": normalise_ule(row.get("ule", "")),
-            "livelihood": _bool(row.get("livelihood", ""))}
+_CURRENT = ("name", "county", "industry", "industry_detail", "grade", "rating_doc", "ule", "ule_ref",
+            "ule_date", "livelihood")
 
 
 def _cities(session: Session) -> dict[str, int]:
@@ -91,13 +47,20 @@ def _record_and_raise(ctx: Context, code: str | None, event: str, exc: CampaignE
     raise exc
 
 
+def _authorize_publicity(s: Session, actor: ActorRecord, clean: dict[str, Any]) -> None:
+    """ULE 已公示 is a city reviewer's or the province's finding, also on a new row."""
+    if clean["ule"] == master_data.PUBLICIZED:
+        permissions.authorize(s, actor, "ule_publicize", city=clean["city"], code=None)
+
+
 def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
     try:
         with UnitOfWork(ctx.engine) as uow:
             s = uow.session
             actor = lookup(s, ctx.actor)
-            clean = validate_row(row, _cities(s))
+            clean = validate_row(row, _cities(s), current(s, ctx).plan, ctx.today)
             role = permissions.authorize(s, actor, "enterprise_add", city=clean["city"], code=clean["code"])
+            _authorize_publicity(s, actor, clean)
             if s.execute(select(_E.c.id).where(_E.c.code == clean["code"])).first():
                 raise InvalidInput(f"企业 {clean['code']} 已登记，如需修改请用 campaign enterprise update")
             s.connection().execute(insert(_E).values(
@@ -111,10 +74,17 @@ def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
 
 
 def _public(clean: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in clean.items() if k != "city_id"}
+    return {k: _plain(v) for k, v in clean.items() if k != "city_id"}
+
+
+GRADE_REFUSED = ("enterprise update 不能修改绩效等级：等级只经验收、复核、公示、认定流程变化；"
+                 "录入有误的，由省级管理员用 campaign enterprise correct-grade CODE --grade … --reason … "
+                 "--rating-doc … 更正 (use campaign enterprise correct-grade)")
 
 
 def update_master(ctx: Context, code: str, changes: dict[str, str]) -> dict[str, Any]:
+    """Change master data (audited). The grade is refused to everyone; ULE 已公示 (with its
+    document and date) is set by a city reviewer of the enterprise's city or the province."""
     try:
         with UnitOfWork(ctx.engine) as uow:
             s = uow.session
@@ -124,24 +94,35 @@ def update_master(ctx: Context, code: str, changes: dict[str, str]) -> dict[str,
                             .where(_E.c.code == code)).one_or_none()
             if cur is None:
                 raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
-            role = permissions.authorize(s, actor, "enterprise_update", city=cur.city_name, code=code)
-            clean = validate_row({**{k: str(getattr(cur, k)) for k in ("name", "county", "industry",
-                                  "grade", "ule")}, "code": code, "city": cur.city_name,
-                                  "livelihood": "1" if cur.livelihood else "0", **changes}, _cities(s))
-            diff = {k: [getattr(cur, k), clean[k]] for k in FIELDS if clean[k] != getattr(cur, k)}
+            if "grade" in changes or "rating_doc" in changes:
+                raise Refused(GRADE_REFUSED, rule="grade_correction")
+            now = {k: getattr(cur, k) for k in _CURRENT}
+            diff = master_data.validate_changes(now, changes, current(s, ctx).plan, ctx.today)
             if not diff:
                 raise InvalidInput("没有需要修改的字段 (nothing to change)")
+            publicity = master_data.touches_publicity(now, diff)
+            role = ""
+            if publicity:
+                role = permissions.authorize(s, actor, "ule_publicize", city=cur.city_name, code=code)
+            if not publicity or set(diff) - set(master_data.ULE_KEYS):
+                role = permissions.authorize(s, actor, "enterprise_update", city=cur.city_name, code=code)
             done = s.connection().execute(
                 update(_E).where(_E.c.id == cur.id, _E.c.version == cur.version)
-                .values(version=cur.version + 1, **{k: v[1] for k, v in diff.items()}))
+                .values(version=cur.version + 1, **diff))
             if done.rowcount != 1:
                 raise ConcurrentChange(f"企业 {code} 已被他人修改，请重试", rule="concurrency")
-            Ledger(s, ctx).append(_entry(clean, actor.name, role, "enterprise_update", diff))
+            changed = {k: [_plain(now[k]), _plain(v)] for k, v in diff.items()}
+            Ledger(s, ctx).append(Entry(code, None, cur.city_name, "enterprise_update", None, None,
+                                        actor.name, role, "", changed))
             uow.commit()
-            return {"code": code, "changed": diff, "version": cur.version + 1}
+            return {"code": code, "changed": changed, "version": cur.version + 1}
     except CampaignError as exc:
         _record_and_raise(ctx, code, "enterprise_update", exc)
         raise
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 @dataclass
@@ -173,6 +154,7 @@ def _import_file(ctx: Context, path: str | Path, *, chunk: int,
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "enterprise_import", city=None, code=None)
         cities, seen, ledger = _cities(s), set[str](), Ledger(s, ctx)
+        plan = current(s, ctx).plan
         batch: list[tuple[int, dict[str, Any]]] = []
 
         def flush() -> None:
@@ -199,8 +181,9 @@ def _import_file(ctx: Context, path: str | Path, *, chunk: int,
 
         for line, row in rows:
             try:
-                clean = validate_row(row, cities)
+                clean = validate_row(row, cities, plan, ctx.today)
                 permissions.authorize(s, actor, "enterprise_import", city=clean["city"], code=None)
+                _authorize_publicity(s, actor, clean)
                 if clean["code"] in seen:
                     raise InvalidInput(f"{clean['code']} 在文件中重复")
                 seen.add(clean["code"])
@@ -226,7 +209,8 @@ def _import_file(ctx: Context, path: str | Path, *, chunk: int,
 def _listing(session: Session, ctx: Context) -> Any:
     camp = current(session, ctx)
     return (select(_E.c.code, _E.c.name, _C.c.name.label("city"), _E.c.county, _E.c.industry,
-                   _E.c.grade, _E.c.ule, _E.c.livelihood, _E.c.version.label("enterprise_version"),
+                   _E.c.industry_detail, _E.c.grade, _E.c.rating_doc, _E.c.ule, _E.c.ule_ref,
+                   _E.c.ule_date, _E.c.livelihood, _E.c.version.label("enterprise_version"),
                    _P.c.state, _P.c.target_grade, _P.c.starting_grade, _P.c.achieved_grade,
                    _P.c.version, _P.c.enrolled_late, _P.c.failures)
             .join(_C, _C.c.id == _E.c.city_id)

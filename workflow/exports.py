@@ -25,6 +25,9 @@ from .sheets import SIGNATURE, Column, Sheet, city_title
 from .states import STATE_ZH
 
 KINDS = ("attachment1", "attachment2", "attachment3", "attachment4", "attachment5")
+LISTS = ("positive-list", "emission-list")  # the certification phase's lists (认定应用)
+_LIST_ALIASES = {"positive_list": "positive-list", "正面清单": "positive-list",
+                 "emission_list": "emission-list", "应急减排清单": "emission-list"}
 TITLES = {  # used when the campaign's calendar lacks the deliverable
     "attachment1": ("附件1", "XX市（区）绩效提升企业培育清单"),
     "attachment2": ("附件2", "重点行业绩效提升企业“一企一策”提升方案汇总表"),
@@ -66,10 +69,28 @@ class Scope:
 
 def normalise_kind(kind: str) -> str:
     raw = kind.strip().lower().replace("附件", "attachment")
-    raw = f"attachment{raw}" if raw.isdigit() else raw
-    if raw not in KINDS:
-        raise InvalidInput(f"未知附件 '{kind}'，可选：{'、'.join(KINDS)} (unknown attachment)")
+    raw = f"attachment{raw}" if raw.isdigit() else _LIST_ALIASES.get(raw, raw)
+    if raw not in KINDS + LISTS:
+        raise InvalidInput(f"未知导出类型 '{kind}'，可选：{'、'.join(KINDS + LISTS)} (unknown export)")
     return raw
+
+
+def certification_list(ctx: Context, kind: str, *, city: str | None = None,
+                       all_cities: bool = False) -> tuple[list[Sheet], list[dict[str, Any]]]:
+    """正面清单 (province, or one city) or 应急减排清单 (one city, or a sheet per city): the sheets
+    to write and the plain rows (each with its city) for --json."""
+    from . import emission_list, positive_list
+
+    if kind == "positive-list":
+        pl = positive_list.build(ctx, city=city)
+        return [positive_list.sheet(pl)], pl.rows
+    if not all_cities:
+        el = emission_list.build(ctx, city=city)
+        return [emission_list.sheet(el)], [{"city": el.city, **r} for r in el.rows]
+    with UnitOfWork(ctx.engine) as uow:
+        camp = current(uow.session, ctx)
+        lists = [emission_list.listing(uow.session, camp, c, ctx.today) for c in camp.plan.cities]
+    return [emission_list.sheet(x) for x in lists], [{"city": x.city, **r} for x in lists for r in x.rows]
 
 
 def _deliverable(camp: CampaignRef, kind: str) -> Deliverable | None:

@@ -11,9 +11,11 @@ from .errors import InvalidInput
 HEADERS = {
     "统一社会信用代码": "code", "code": "code", "企业名称": "name", "name": "name",
     "所属城市": "city", "城市": "city", "city": "city", "区县": "county", "county": "county",
-    "行业": "industry", "industry": "industry", "现绩效等级": "grade", "绩效等级": "grade",
-    "grade": "grade", "超低排放": "ule", "ule": "ule", "民生保障": "livelihood",
-    "livelihood": "livelihood",
+    "行业": "industry", "industry": "industry", "行业细分": "industry_detail", "细分行业": "industry_detail",
+    "industry_detail": "industry_detail", "现绩效等级": "grade", "绩效等级": "grade", "grade": "grade",
+    "评级文件文号": "rating_doc", "评级文号": "rating_doc", "rating_doc": "rating_doc",
+    "超低排放": "ule", "超低排放状态": "ule", "ule": "ule", "超低排放公示文号": "ule_ref", "ule_ref": "ule_ref",
+    "超低排放公示日期": "ule_date", "ule_date": "ule_date", "民生保障": "livelihood", "livelihood": "livelihood",
 }
 REQUIRED = ("code", "name", "city", "industry", "grade")
 
@@ -26,7 +28,9 @@ def _map_headers(raw: list[str], path: Path) -> list[str | None]:
     missing = [k for k in REQUIRED if k not in mapped]
     if missing:
         raise InvalidInput(f"{path.name} 缺少列：{', '.join(missing)}（可用中文表头如 统一社会信用代码、"
-                           f"企业名称、所属城市、行业、现绩效等级）(missing columns)")
+                           f"企业名称、所属城市、行业、现绩效等级；"
+                           "另有 行业细分、评级文件文号、超低排放、超低排放公示文号、超低排放公示日期）"
+                           "(missing columns)")
     return mapped
 
 

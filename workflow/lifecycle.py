@@ -13,7 +13,7 @@ from sqlmodel import Session
 from models.db import UnitOfWork
 from models.tables import City, Enterprise, Evaluation, Participation
 
-from . import creditcode, grades, machine, permissions, rules
+from . import announcements, creditcode, grades, machine, permissions, rules
 from .actors import SYSTEM, ActorRecord, lookup
 from .campaigns import CampaignRef, current
 from .clock import utc_iso
@@ -28,13 +28,14 @@ _C = City.__table__  # type: ignore[attr-defined]
 _EV = Evaluation.__table__  # type: ignore[attr-defined]
 
 # Statements of the hot path, built once: building a statement costs more than running it.
-_ENTERPRISE = (select(_E.c.id, _E.c.code, _E.c.grade, _E.c.industry, _E.c.ule, _C.c.name.label("city"))
+_ENTERPRISE = (select(_E.c.id, _E.c.code, _E.c.grade, _E.c.rating_doc, _E.c.industry, _E.c.ule,
+                      _C.c.name.label("city"))
                .join(_C, _C.c.id == _E.c.city_id).where(_E.c.code == bindparam("code")))
 _PARTICIPATION = select(_P).where(_P.c.enterprise_id == bindparam("eid"), _P.c.campaign_id == bindparam("cid"))
-_MONTHS = select(_EV.c.month).where(_EV.c.participation_id == bindparam("pid"))
+_MONTHS = select(_EV.c.month).where(_EV.c.participation_id == bindparam("pid"), _EV.c.cycle == bindparam("cycle"))
 _INSERT_P = insert(_P)
 _UPDATE_P = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
-_UPDATE_GRADE = update(_E).where(_E.c.id == bindparam("b_id")).values(version=_E.c.version + 1)
+_UPDATE_GRADE = update(_E).where(_E.c.id == bindparam("b_id")).values(version=_E.c.version + 1)  # grade, rating_doc
 _INSERT_EV = insert(_EV)
 _READS_AUDIT = permissions.READS_AUDIT | {"disqualify"}  # disqualify: accountability reads the log
 
@@ -62,22 +63,24 @@ def _load(session: Session, code: str, campaign_id: int) -> tuple[Any, Any]:
 
 
 def _months(session: Session, part: Any) -> frozenset[str]:
-    rows = session.connection().execute(_MONTHS, {"pid": part.id})
+    rows = session.connection().execute(_MONTHS, {"pid": part.id, "cycle": part.cycle})
     return frozenset(r[0] for r in rows)
 
 
 _PART_COLUMNS = tuple(_P.c.keys())
-_PRELOAD = (select(_E.c.id, _E.c.code, _E.c.grade, _E.c.industry, _E.c.ule, _C.c.name.label("city"),
+_PRELOAD = (select(_E.c.id, _E.c.code, _E.c.grade, _E.c.rating_doc, _E.c.industry, _E.c.ule,
+                   _C.c.name.label("city"),
                    *[_P.c[k].label(f"p_{k}") for k in _PART_COLUMNS])
             .join(_C, _C.c.id == _E.c.city_id)
             .outerjoin(_P, (_P.c.enterprise_id == _E.c.id) & (_P.c.campaign_id == bindparam("cid")))
             .where(_E.c.code.in_(bindparam("codes", expanding=True))))
-_PRELOAD_MONTHS = select(_EV.c.participation_id, _EV.c.month).where(
-    _EV.c.participation_id.in_(bindparam("pids", expanding=True)))
+_PRELOAD_MONTHS = (select(_EV.c.participation_id, _EV.c.month)  # the current cycle's months
+                   .join(_P, (_P.c.id == _EV.c.participation_id) & (_P.c.cycle == _EV.c.cycle))
+                   .where(_EV.c.participation_id.in_(bindparam("pids", expanding=True))))
 
 
 _VERSIONS = select(_P.c.id, _P.c.version).where(_P.c.id.in_(bindparam("pids", expanding=True)))
-_EV_COLUMNS = ("participation_id", "month", "recorded_at", "audit_seq")
+_EV_COLUMNS = ("participation_id", "cycle", "month", "recorded_at", "audit_seq")
 
 
 class FlushFailed(ConcurrentChange):
@@ -171,8 +174,8 @@ class Preloaded:
                 m = r._mapping
                 part = None if m["p_id"] is None else SimpleNamespace(
                     **{k: m[f"p_{k}"] for k in _PART_COLUMNS})
-                self.rows[r.code] = (SimpleNamespace(id=r.id, code=r.code, grade=r.grade, industry=r.industry,
-                                                     ule=r.ule, city=r.city), part)
+                self.rows[r.code] = (SimpleNamespace(id=r.id, code=r.code, grade=r.grade, rating_doc=r.rating_doc,
+                                                     industry=r.industry, ule=r.ule, city=r.city), part)
         pids = [p.id for _, p in self.rows.values() if p is not None]
         for i in range(0, len(pids), chunk):
             for pid, month in conn.execute(_PRELOAD_MONTHS, {"pids": pids[i:i + chunk]}):
@@ -198,9 +201,13 @@ def _payload(req: Request) -> dict[str, Any]:
 
 
 def _effects(req: Request, camp: CampaignRef, ctx: Context, ent: Any, part: Any,
-             facts: rules.Facts) -> dict[str, Any]:
-    """Column changes the event makes on the participation."""
+             facts: rules.Facts, late: bool) -> dict[str, Any]:
+    """Column changes the event makes on an existing participation."""
     today, ev = ctx.today, req.event
+    if ev == "enroll":  # 有进有出: a new cycle on the same row, from cultivation, as if enrolled afresh
+        return {"cycle": part.cycle + 1, "starting_grade": ent.grade, "starting_rating_doc": ent.rating_doc,
+                "target_grade": facts.target_grade, "consent_ref": facts.payload["consent"],
+                "enrolled_late": late, **_RESTART}
     if ev == "record_pre_assessment":
         return {"pre_assessed": True}
     if ev == "submit_plan":
@@ -211,8 +218,36 @@ def _effects(req: Request, camp: CampaignRef, ctx: Context, ent: Any, part: Any,
         end = camp.plan.workcal.nth_workday_after(today, camp.plan.publicity_workdays)
         return {"publicity_start": today, "publicity_end": end}
     if ev == "certify":
-        return {"achieved_grade": grades.normalise(str(facts.payload.get("grade") or part.target_grade))}
+        return {"achieved_grade": rules.certified_grade(facts)}
     return {}
+
+
+# What a new cycle starts without; not repeated in its audit entry.
+_RESTART: dict[str, Any] = {"failures": 0, "pre_assessed": False, "plan_submitted": False,
+                            "publicity_start": None, "publicity_end": None, "achieved_grade": None}
+_NOT_AUDITED = frozenset({*_RESTART, "consent_ref", "enrolled_late"})
+
+
+def _grade_change(req: Request, camp: CampaignRef, ent: Any, part: Any,
+                  changes: dict[str, Any]) -> tuple[str, str | None] | None:
+    """The enterprise's new grade and its 评级文件文号 (None: the decision's own audit entry), when
+    the event decides one: `certify` gives the certified grade (document: `--data rating_doc=…` if
+    given); `disqualify` returns it to the grade it had at enrolment with that grade's document, or
+    to the lower grade the province names (取消评级资格)."""
+    if req.event == "certify":
+        return changes["achieved_grade"], str(req.data.get("rating_doc", "")).strip() or None
+    if req.event == "disqualify":
+        grade = rules.return_grade(camp.plan, ent.industry, part.starting_grade, req.grade)
+        if grade == part.starting_grade:
+            return grade, part.starting_rating_doc
+        return grade, "" if grade == grades.UNRATED else None
+    return None
+
+
+def _decision_doc(camp: CampaignRef, event: str, seq: int) -> str:
+    """The reference of a grade decided in the campaign without a document of its own."""
+    what = "认定" if event == "certify" else "取消评级资格决定"
+    return f"{camp.plan.authority}{what}（审计#{seq}）"
 
 
 def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
@@ -230,16 +265,18 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
     role = permissions.authorize(session, actor, req.event, city=ent.city, code=code,
                                  known=None if preloaded is None else preloaded.known)
     target = grades.normalise(req.target_grade) if req.target_grade else (
-        part.target_grade if part is not None else None)
+        part.target_grade if part is not None and req.event != "enroll" else None)
     payload = _payload(req)
     facts = rules.Facts(
         event=req.event, today=ctx.today, state=state, industry=ent.industry, grade=ent.grade,
-        ule=ent.ule, target_grade=target, reason=req.reason, payload=payload,
+        ule=ent.ule, target_grade=target, starting_grade=ent.grade, reason=req.reason, payload=payload,
         override_window=req.override_window,
     )
-    if part is not None:
-        facts.failures, facts.plan_submitted = part.failures, part.plan_submitted
+    if part is not None and req.event != "enroll":  # a re-enrolment is judged as a first one
+        facts.starting_grade, facts.failures = part.starting_grade, part.failures
+        facts.pre_assessed, facts.plan_submitted = part.pre_assessed, part.plan_submitted
         facts.publicity_start, facts.publicity_end = part.publicity_start, part.publicity_end
+        facts.target_changed = target != part.target_grade
         if req.event in ("record_evaluation", "submit_for_acceptance"):
             facts.evaluation_months = (_months(session, part) if preloaded is None
                                        else frozenset(preloaded.months.get(part.id, ())))
@@ -251,24 +288,25 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
     conn, now = session.connection(), utc_iso(ctx.now())
     changes: dict[str, Any]
     if part is None:
-        changes = {"starting_grade": ent.grade, "target_grade": target}
+        changes = {"starting_grade": ent.grade, "starting_rating_doc": ent.rating_doc, "target_grade": target}
         result = conn.execute(_INSERT_P, dict(
-            enterprise_id=ent.id, campaign_id=camp.id, state=dest, consent_ref=payload["consent"],
+            enterprise_id=ent.id, campaign_id=camp.id, cycle=1, state=dest, consent_ref=payload["consent"],
             enrolled_late=late, failures=0, pre_assessed=False, plan_submitted=False, version=1,
             updated_at=now, **changes))
         assert result.inserted_primary_key is not None
-        pid, version = result.inserted_primary_key[0], 1
+        pid, version, cycle = result.inserted_primary_key[0], 1, 1
         if preloaded is not None:
             preloaded.rows[code] = (ent, SimpleNamespace(
-                id=pid, enterprise_id=ent.id, campaign_id=camp.id, state=dest, achieved_grade=None,
+                id=pid, enterprise_id=ent.id, campaign_id=camp.id, cycle=1, state=dest, achieved_grade=None,
                 consent_ref=payload["consent"], enrolled_late=late, failures=0, pre_assessed=False,
                 plan_submitted=False, publicity_start=None, publicity_end=None, version=1,
                 updated_at=now, **changes))
     else:
-        changes = _effects(req, camp, ctx, ent, part, facts)
+        changes = _effects(req, camp, ctx, ent, part, facts, late)
         if req.target_grade and target != part.target_grade:
             changes["target_grade"] = target
         version = part.version + 1
+        cycle = changes.get("cycle", part.cycle)
         if preloaded is None:
             done = conn.execute(_UPDATE_P, dict(b_id=part.id, b_version=part.version, state=dest,
                                                 version=version, updated_at=now, **changes))
@@ -278,14 +316,17 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
         else:  # held back; the version check happens at the flush
             preloaded.writes.update(code, part, dict(state=dest, version=version, updated_at=now, **changes))
         pid = part.id
-        if "achieved_grade" in changes:
-            conn.execute(_UPDATE_GRADE, {"b_id": ent.id, "grade": changes["achieved_grade"]})
         if preloaded is not None:  # keep the batch's copy current
             part.__dict__.update(state=dest, version=version, updated_at=now, **changes)
-            if "achieved_grade" in changes:
-                ent.grade = changes["achieved_grade"]
+            if req.event == "enroll":  # the new cycle has no evaluation yet
+                preloaded.months[pid] = set()
     details = {k: (str(v) if v is not None and not isinstance(v, (bool, int)) else v)
-               for k, v in changes.items()}
+               for k, v in changes.items() if not (req.event == "enroll" and k in _NOT_AUDITED)}
+    new_grade = None if part is None else _grade_change(req, camp, ent, part, changes)
+    if new_grade is not None:
+        details.update(grade_from=ent.grade, grade_to=new_grade[0])
+    if cycle > 1:
+        details["cycle"] = cycle
     if late:
         details["late"] = True
     if req.override_window:
@@ -296,12 +337,17 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
         payload["accountable"] = [a["actor"] for a in actors_of(session, code, camp.year)]
     seq, digest = ledger.append(Entry(code, camp.year, ent.city, req.event, state, dest, actor.name,
                                       role, req.reason, {**payload, **details}))
+    if new_grade is not None:  # the enterprise's grade moves with the event, in the same transaction
+        grade, doc = new_grade[0], new_grade[1] if new_grade[1] is not None else _decision_doc(camp, req.event, seq)
+        conn.execute(_UPDATE_GRADE, {"b_id": ent.id, "grade": grade, "rating_doc": doc})
+        if preloaded is not None:
+            ent.grade, ent.rating_doc = grade, doc
     if req.event == "record_evaluation":
         if preloaded is None:
-            conn.execute(_INSERT_EV, {"participation_id": pid, "month": payload["month"],
+            conn.execute(_INSERT_EV, {"participation_id": pid, "cycle": cycle, "month": payload["month"],
                                       "recorded_at": now, "audit_seq": seq})
         else:
-            preloaded.writes.insert_evaluation((pid, payload["month"], now, seq))
+            preloaded.writes.insert_evaluation((pid, cycle, payload["month"], now, seq))
             preloaded.months.setdefault(pid, set()).add(payload["month"])
     return {"code": code, "event": req.event, "from_state": state, "to_state": dest,
             "seq": seq, "hash": digest, "late": late, "version": version}
@@ -319,6 +365,7 @@ def advance(ctx: Context, req: Request, *, system: bool = False) -> dict[str, An
             except IntegrityError:
                 raise ConcurrentChange(f"企业 {req.code} 已被他人同时更改，请刷新后重试",
                                        rule="concurrency") from None
+            announcements.emit(uow.session, ctx, camp, [result])  # the notices it calls for, same transaction
             uow.commit()
             return result
     except CampaignError as exc:
@@ -364,9 +411,11 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
         preloaded = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs],
                               actor=actor.name, hold=_HOLD)
         last: dict[str, tuple[int, str]] = {}  # code -> (line, event) of its last row applied
+        done: list[dict[str, Any]] = []  # the applied events, for the notices they call for
         for line, req in reqs:
             try:
                 r = apply(uow.session, ledger, ctx, camp, actor, req, preloaded=preloaded)
+                done.append(r)
                 outcomes.append(BatchOutcome(line, r["code"], req.event, True,
                                              f"{r['from_state']} → {r['to_state']}"))
                 last[r["code"]] = (line, req.event)
@@ -385,6 +434,7 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
                 _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
                 ok = False
         if ok:
+            announcements.emit(uow.session, ctx, camp, done)  # one call per command: one notice per kind
             uow.commit()
     if not ok:
         first = next(o for o in outcomes if not o.ok)

@@ -1,5 +1,6 @@
-"""Per-enterprise obligations: the monthly evaluation of each participation in tracking, and
-the publicity period that ended without objection (ready to certify)."""
+"""Per-enterprise obligations: the monthly evaluation of each participation in tracking, the months
+for which a city owes 附件4 (someone of its in tracking), and the publicity period that ended
+without objection (ready to certify)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,46 @@ def _ever_tracking(camp: CampaignRef) -> Select[tuple[str | None]]:
     return select(_A.code).where(_A.campaign_year == camp.year, _A.to_state == "tracking")
 
 
+def spans(changes: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """The [entered, left) periods in tracking of one enterprise, from its state changes in log order
+    (to_state, effective_at); `left` is None while it is still in tracking (pure)."""
+    out: list[tuple[str, str | None]] = []
+    entered: str | None = None
+    for to_state, at in changes:
+        if to_state == "tracking" and entered is None:
+            entered = at
+        elif to_state != "tracking" and entered is not None:
+            out.append((entered, at))
+            entered = None
+    return [*out, (entered, None)] if entered is not None else out
+
+
+def _month_cuts(month: str) -> tuple[str, str]:
+    """The month's first instant and the next month's first instant (Asia/Shanghai), stored form."""
+    ((_, after),) = alerts.month_days(month, month)
+    first = date.fromisoformat(f"{month}-01")
+    return (utc_iso(datetime.combine(first, time(0, 0), SHANGHAI)),
+            utc_iso(datetime.combine(after, time(0, 0), SHANGHAI)))
+
+
+def tracked_months(s: Session, camp: CampaignRef, months: list[str]) -> set[tuple[str, str]]:
+    """(city, month) for each of `months` in which at least one of the city's participations was in
+    tracking at some time (per the audit log): it entered tracking before the month ended and had
+    not left it before the month began. Only such a month owes the city's 附件4 (nil returns: a city
+    with nobody in tracking that month owes nothing)."""
+    rows = s.execute(
+        select(_A.code, _C.name, _A.to_state, _A.effective_at)
+        .join(table(Enterprise), _E.code == _A.code).join(table(City), _C.id == _E.city_id)
+        .where(_A.campaign_year == camp.year, _A.to_state.is_not(None), _A.code.in_(_ever_tracking(camp)))
+        .order_by(_A.code, _A.seq)).all()
+    changes: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for code, city, to_state, at in rows:
+        changes.setdefault((code, city), []).append((to_state, at))
+    cuts = {m: _month_cuts(m) for m in months}
+    return {(city, m) for (_, city), states in changes.items() for entered, left in spans(states)
+            for m, (first, after) in cuts.items() if entered < after and (left is None or left >= first)}
+
+
 def _owing(s: Session, camp: CampaignRef, month: str, cut: str) -> list[Any]:
     """(code, name, city) of the participations whose last state before `cut` (per the audit log)
     was tracking and that have no evaluation for `month`, by code. One query: the state at the
@@ -39,13 +80,14 @@ def _owing(s: Session, camp: CampaignRef, month: str, cut: str) -> list[Any]:
             .where(_A.campaign_year == camp.year, _A.to_state.is_not(None), _A.effective_at < cut,
                    _A.code.in_(_ever_tracking(camp)))
             .subquery())
-    evaluated = select(_EV.participation_id).where(_EV.month == month)
+    evaluated = (select(_EV.id)  # this month's evaluation of the participation's current cycle
+                 .where(_EV.participation_id == _P.id, _EV.cycle == _P.cycle, _EV.month == month).exists())
     return list(s.execute(
         select(_E.code, _E.name, _C.name.label("city")).select_from(last)
         .join(table(Enterprise), _E.code == last.c.code)
         .join(table(Participation), (_P.enterprise_id == _E.id) & (_P.campaign_id == camp.id))
         .join(table(City), _C.id == _E.city_id)
-        .where(last.c.rn == 1, last.c.to_state == "tracking", _P.id.not_in(evaluated))
+        .where(last.c.rn == 1, last.c.to_state == "tracking", ~evaluated)
         .order_by(_E.code)).all())
 
 

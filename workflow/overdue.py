@@ -19,7 +19,8 @@ from .context import Context
 
 REQUESTS = "requests"
 ISSUE_ZH = {"missing_evaluation": "缺月度评估", "overdue_request": "诉求逾期未答复"}
-STATUS = {"submitted": "done", "late": "late", "overdue": "overdue", "pending": "pending"}
+STATUS = {"submitted": "done", "late": "late", "overdue": "overdue", "pending": "pending",
+          "not_owed": "not_owed"}  # not_owed: 附件4 of a month nobody of the city was in tracking
 REQUEST_STATUS = {"answered": "done", "late": "late", "overdue": "overdue", "open": "pending"}
 SHORT = {"emission_list": "减排清单", "resubmission": "再次认定", REQUESTS: "企业诉求"}
 

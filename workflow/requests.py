@@ -130,7 +130,8 @@ def due_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[alerts.
         if p is None:
             continue
         ctx: dict[str, Any] = {"city": r.city, "code": r.code, "enterprise_name": r.name, "request": r.subject,
-                               "received": r.received.isoformat(), "due": r.due.isoformat()}
+                               "received": r.received.isoformat(), "due": r.due.isoformat(),
+                               "reply_workdays": plan.request_reply_workdays}
         ctx.update({"days_overdue": (today - r.due).days} if p.overdue else {"days_left": (r.due - today).days})
         kind = "request_overdue" if p.overdue else "request_due"
         found.append(alerts.Alert(kind, f"{kind}:{r.id}:{r.city}:{r.due.isoformat()}:{p.tag}",

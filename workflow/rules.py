@@ -29,7 +29,9 @@ class Facts:
     grade: str = grades.UNRATED
     ule: str = ""
     target_grade: str | None = None
+    starting_grade: str = grades.UNRATED  # the participation's grade at enrolment (this cycle)
     failures: int = 0
+    pre_assessed: bool = False
     plan_submitted: bool = False
     evaluation_months: frozenset[str] = frozenset()
     publicity_start: date | None = None
@@ -37,6 +39,7 @@ class Facts:
     reason: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
     override_window: bool = False
+    target_changed: bool = False  # --target-grade given on a later event: checked like at enrolment
 
 
 def check_a_grade(plan: Plan, industry: str, ule: str, grade: str | None) -> None:
@@ -48,6 +51,60 @@ def check_a_grade(plan: Plan, industry: str, ule: str, grade: str | None) -> Non
             f"{industry}企业评A须完成超低排放改造并公示，当前超低排放状态为 {ule or '未填报'}；"
             "请先由市级评审或省级用 enterprise update --ule publicized --ule-ref … --ule-date … 登记公示 "
             "(ULE must be completed and publicized)", rule="超低排放")
+
+
+def _listed(allowed: tuple[str, ...]) -> str:
+    return "、".join(allowed) if allowed else "无"
+
+
+def certifiable_grades(plan: Plan, industry: str, starting: str) -> tuple[str, ...]:
+    """The grades a participation that started at `starting` may reach (target at enrolment,
+    certify): on a scale that applies to the industry (the calendar's `scales`), on the starting
+    grade's scale and strictly above it, lowest first. B- → B is an improvement and is listed."""
+    return tuple(g for g in plan.industries.grades_for(industry)
+                 if grades.same_scale(g, starting) and grades.is_higher(g, starting))
+
+
+def return_grades(plan: Plan, industry: str, starting: str) -> tuple[str, ...]:
+    """The grades a disqualified enterprise may be returned to: its starting grade or below, on
+    the starting grade's scale, lowest first."""
+    below = [g for g in plan.industries.grades_for(industry)
+             if grades.same_scale(g, starting) and grades.is_higher(starting, g)]
+    return (*below, starting)
+
+
+def return_grade(plan: Plan, industry: str, starting: str, requested: str | None) -> str:
+    """取消评级资格: the grade the enterprise returns to, by default the participation's starting
+    grade; a grade the province names must not be above it."""
+    if not requested:
+        return starting
+    grade = grades.normalise(requested)
+    allowed = return_grades(plan, industry, starting)
+    if grade not in allowed:
+        raise Refused(
+            f"取消评级资格后的等级 {grade} 不得高于纳入时的等级 {starting}；可选：{_listed(allowed)} "
+            "(grade above the starting grade)", rule="取消评级资格")
+    return grade
+
+
+def check_grade_reachable(plan: Plan, industry: str, starting: str, grade: str, *,
+                          certify: bool) -> None:
+    """`grade` must be on a scale that applies to the industry, on the starting grade's scale and
+    above it: the target at enrolment (or a changed target) and the grade certified."""
+    allowed = certifiable_grades(plan, industry, starting)
+    if grade in allowed:
+        return
+    if grade not in plan.industries.grades_for(industry):
+        why = f"{grade} 不在{industry or '该'}行业适用的评级尺度上"
+    elif not grades.same_scale(grade, starting):
+        why = f"{grade} 与纳入时的等级 {starting} 不属于同一评级尺度"
+    else:
+        why = f"{grade} 须高于纳入时的等级 {starting}"
+    if certify:
+        raise Refused(f"不能认定为 {grade}：{why}；可认定等级：{_listed(allowed)} "
+                      "(certify only above the starting grade, on the industry's scale)", rule="认定等级")
+    raise Refused(f"目标等级 {grade} 不可选：{why}；可选目标等级：{_listed(allowed)} "
+                  "(target must be above the current grade, on the industry's scale)", rule="target")
 
 
 def check_window(plan: Plan, facts: Facts) -> bool:
@@ -81,12 +138,16 @@ def _enroll(plan: Plan, f: Facts) -> None:
     target = f.target_grade
     if not target:
         raise Refused("请用 --target-grade 给出目标等级 (target grade)", rule="target")
-    if not grades.is_higher(target, f.grade):
-        raise Refused(f"目标等级 {target} 须高于现绩效等级 {f.grade} (target must be above current)",
-                      rule="target")
+    check_grade_reachable(plan, f.industry, f.grade, target, certify=False)
+
+
+def _pre_assessment(plan: Plan, f: Facts) -> None:
+    _require(f.payload, ("findings",), "record_pre_assessment", "--data findings=…")
 
 
 def _plan(plan: Plan, f: Facts) -> None:
+    if not f.pre_assessed:
+        raise Refused("提交一企一策方案前须先记录预评估 (record_pre_assessment first)", rule="预评估")
     _require(f.payload, ("summary", "measures", "completion_date"), "submit_plan",
              "--data summary=… --data measures=… --data completion_date=YYYY-MM-DD")
     try:
@@ -120,6 +181,10 @@ def _submit_for_acceptance(plan: Plan, f: Facts) -> None:
     check_a_grade(plan, f.industry, f.ule, f.target_grade)
 
 
+def _pass_acceptance(plan: Plan, f: Facts) -> None:
+    check_a_grade(plan, f.industry, f.ule, f.target_grade)
+
+
 def _publicize(plan: Plan, f: Facts) -> None:
     if f.publicity_start is not None:
         raise Refused(f"已于 {f.publicity_start} 开始公示，至 {f.publicity_end} 结束", rule="公示")
@@ -136,9 +201,18 @@ def _certify(plan: Plan, f: Facts) -> None:
     if f.today <= f.publicity_end:
         raise Refused(f"公示期至 {f.publicity_end} 结束，之后方可认定 (publicity not over)",
                       rule="公示")
-    grade = f.payload.get("grade") or f.target_grade
-    if grade:
-        grades.normalise(str(grade))
+    grade = certified_grade(f)
+    check_grade_reachable(plan, f.industry, f.starting_grade, grade, certify=True)
+    check_a_grade(plan, f.industry, f.ule, grade)
+
+
+def certified_grade(f: Facts) -> str:
+    """The grade `certify` decides: --grade, or else the target."""
+    return grades.normalise(str(f.payload.get("grade") or f.target_grade or ""))
+
+
+def _disqualify(plan: Plan, f: Facts) -> None:
+    return_grade(plan, f.industry, f.starting_grade, f.payload.get("grade"))
 
 
 def _close(plan: Plan, f: Facts) -> None:
@@ -148,15 +222,16 @@ def _close(plan: Plan, f: Facts) -> None:
 
 _SPECIFIC = {
     "enroll": _enroll,
-    "record_pre_assessment": lambda p, f: _require(
-        f.payload, ("findings",), "record_pre_assessment", "--data findings=…"),
+    "record_pre_assessment": _pre_assessment,
     "submit_plan": _plan,
     "begin_tracking": _begin_tracking,
     "record_evaluation": _evaluation,
     "submit_for_acceptance": _submit_for_acceptance,
+    "pass_acceptance": _pass_acceptance,
     "publicize": _publicize,
     "object": _object,
     "certify": _certify,
+    "disqualify": _disqualify,
     "close": _close,
 }
 
@@ -164,6 +239,9 @@ _SPECIFIC = {
 def check(plan: Plan, facts: Facts) -> bool:
     """Run every guard of the event; return the late flag, raise Refused otherwise."""
     spec = EVENTS[facts.event]
+    if facts.event == "enroll" and facts.state == "disqualified":
+        raise Refused("该企业已被取消评级资格，本年度行动中不得重新纳入培育清单 "
+                      "(disqualified: may not re-enrol in this campaign)", rule="取消评级资格")
     if facts.state not in spec.sources:
         raise Refused(
             f"当前状态为 {facts.state}（{STATE_ZH.get(facts.state, '')}），不能执行 {facts.event}；"
@@ -173,6 +251,9 @@ def check(plan: Plan, facts: Facts) -> bool:
         raise Refused(f"{facts.event}（{spec.zh}）须用 --reason 说明理由 (reason required)",
                       rule="reason")
     late = check_window(plan, facts) if facts.event != "close" else False
+    if facts.target_changed and facts.event != "enroll" and facts.target_grade:
+        check_grade_reachable(plan, facts.industry, facts.starting_grade, facts.target_grade,
+                              certify=False)
     guard = _SPECIFIC.get(facts.event)
     if guard:
         guard(plan, facts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 import secrets
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -23,8 +24,9 @@ from .audit import canonical_json
 from .campaigns import current
 from .clock import utc_iso
 from .context import Context
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, Refused
 from .ledger import Entry, Ledger, audited
+from .plan import Plan, SpotCheckRound
 
 _LOCK_KEY = 727_0801  # PostgreSQL advisory lock serialising spot-check draws
 METHOD = "random.Random(seed).sample(sorted(population), ceil(rate × len(population)))"
@@ -46,6 +48,19 @@ def draw(population: list[str], rate: float, seed: int) -> list[str]:
     """The selection, sorted by code (pure and reproducible)."""
     ordered = sorted(population)
     return sorted(random.Random(seed).sample(ordered, size(len(ordered), rate)))
+
+
+def round_on(plan: Plan, day: date) -> SpotCheckRound:
+    """The calendar's spot-check round that `day` falls in; outside every round a draw is refused."""
+    found = plan.spot_check_round(day)
+    if not plan.spot_check_rounds:
+        raise Refused("行动日历没有设置抽查复核轮次 [[spot_check_rounds]]，无法抽样 (no spot-check rounds in the "
+                      "calendar)", rule="抽查轮次")
+    if found is None:
+        rounds = "或 ".join(f"{r.title}（{r.opens} 至 {r.closes}）" for r in plan.spot_check_rounds)
+        raise Refused(f"抽查复核只能在 {rounds} 期间抽样，今天是 {day} (outside the spot-check rounds)",
+                      rule="抽查轮次")
+    return found
 
 
 def new_seed() -> int:
@@ -72,6 +87,7 @@ def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | No
         cname = city_id(s, city)[1] if city else None
         role = permissions.authorize(s, actor, "spot_check", city=cname, code=None)
         camp = current(s, ctx)
+        rnd = round_on(camp.plan, ctx.today)
         if s.connection().dialect.name == "postgresql":  # one draw at a time: nobody is drawn twice
             s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         pop = _population(s, camp.id, cname)
@@ -80,18 +96,18 @@ def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | No
         chosen_seed = new_seed() if seed is None else seed
         population = sorted(pop)
         selected = draw(population, rate, chosen_seed)
-        payload = {"seed": chosen_seed, "rate": rate, "city": cname, "population": population,
-                   "selected": selected, "method": METHOD}
+        payload = {"seed": chosen_seed, "rate": rate, "city": cname, "round": rnd.key, "round_title": rnd.title,
+                   "population": population, "selected": selected, "method": METHOD}
         seq, _ = Ledger(s, ctx).append(Entry(None, camp.year, cname, "spot_check", None, None, actor.name,
                                              role, "", payload))
         conn = s.connection()
         sid = conn.execute(insert(table(SpotCheck)).values(
-            campaign_id=camp.id, city=cname, rate=rate, seed=str(chosen_seed),
+            campaign_id=camp.id, city=cname, round=rnd.key, rate=rate, seed=str(chosen_seed),
             population=canonical_json(population), selected=canonical_json(selected), drawn_by=actor.name,
             drawn_at=utc_iso(ctx.now()), audit_seq=seq)).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(insert(table(SpotCheckPick)), [{"spot_check_id": sid, "participation_id": pop[c]}
                                                     for c in selected])
-        return {"seed": chosen_seed, "rate": rate, "city": cname, "population": population,
-                "selected": selected, "seq": seq, "year": camp.year}
+        return {"seed": chosen_seed, "rate": rate, "city": cname, "round": rnd.key, "round_title": rnd.title,
+                "population": population, "selected": selected, "seq": seq, "year": camp.year}
 
     return audited(ctx, "spot_check", None, work)

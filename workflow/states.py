@@ -39,7 +39,8 @@ _NON_TERMINAL = ACTIVE
 EVENTS: dict[str, EventSpec] = {
     e.name: e
     for e in (
-        EventSpec("enroll", (UNENROLLED,), "cultivation", "纳入培育清单"),
+        # 有进有出: an enterprise that withdrew may enrol again, as a new cycle of its participation
+        EventSpec("enroll", (UNENROLLED, "withdrawn"), "cultivation", "纳入培育清单"),
         EventSpec("start_assistance", ("cultivation",), "assistance", "开始帮扶"),
         EventSpec("record_pre_assessment", ("assistance",), "assistance", "记录预评估"),
         EventSpec("submit_plan", ("assistance",), "assistance", "提交一企一策方案"),

@@ -2,7 +2,10 @@
 
 Rows are plain ``dict[str, str]`` with the keys of ``HEADERS_ZH``. Credit codes are
 valid (GB 11714 organisation check and GB 32100 check) and unique within one call
-to ``generate``; the grade mix follows the domain brief §12 (mostly 未评级/C/D).
+to ``generate``; the grade mix follows the domain brief §12 (mostly 未评级/C/D). Industries
+come from the shipped calendar's vocabulary (sectors outside it are 其他 or 化工 with a 行业细分),
+grades lie on the industry's scale, every rated enterprise has a 评级文件文号 and every ULE
+已公示 its 公示文号 and date, so the CSV imports under the master-data rules.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import csv
 import os
 import random
+import tomllib
 from bisect import bisect
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate
 
+from workflow import industries, plan
 from workflow.creditcode import ALPHABET, make
 
 # name, region code, relative weight, counties as "name suffix" pairs: the county's
@@ -58,27 +63,34 @@ COUNTY_CODES: dict[str, dict[str, str]] = {
 }
 COUNTIES: dict[str, tuple[str, ...]] = {c: tuple(m) for c, m in COUNTY_CODES.items()}
 
-KEY_INDUSTRIES: tuple[str, ...] = (
-    "钢铁", "水泥", "焦化", "铸造", "耐材", "玻璃",
-    "石灰窑", "再生金属", "化工", "工业涂装", "包装印刷", "磨料磨具",
-)
-OTHER_INDUSTRIES: tuple[str, ...] = ("砖瓦窑", "陶瓷", "家具制造", "制药", "农药")
-INDUSTRIES: tuple[str, ...] = KEY_INDUSTRIES + OTHER_INDUSTRIES
-LEADING_SCALE_INDUSTRIES: frozenset[str] = frozenset({"家具制造", "制药"})
-ULE_INDUSTRIES: frozenset[str] = frozenset({"钢铁", "水泥", "焦化"})
+# The industry vocabulary, the scales and the ULE industries come from the shipped calendar.
+_VOCABULARY = industries.parse(tomllib.loads(plan.default_text())["industries"])
+OTHER = "其他"
+INDUSTRIES: tuple[str, ...] = tuple(_VOCABULARY.industries)
+KEY_INDUSTRIES: tuple[str, ...] = tuple(i for i in INDUSTRIES if i != OTHER)
+LEADING_SCALE_INDUSTRIES: frozenset[str] = frozenset(
+    i.name for i in _VOCABULARY.industries.values() if industries.LEADING in i.scales)
+ULE_INDUSTRIES: frozenset[str] = _VOCABULARY.ule()
 ULE_STATUSES: tuple[str, ...] = ("not_started", "in_progress", "completed", "publicized")
 
-# industry: (relative weight, words used in company names)
-_INDUSTRY_TABLE: dict[str, tuple[int, tuple[str, ...]]] = {
-    "钢铁": (2, ("钢铁", "特钢", "钢业")), "水泥": (3, ("水泥", "建材")),
-    "焦化": (2, ("焦化", "煤化")), "铸造": (12, ("铸造", "铸业", "机械铸造")),
-    "耐材": (9, ("耐材", "耐火材料", "高温材料")), "玻璃": (3, ("玻璃", "玻璃制品")),
-    "石灰窑": (4, ("钙业", "石灰")), "再生金属": (4, ("再生资源", "金属回收", "再生铝业")),
-    "化工": (12, ("化工", "精细化工", "化学")), "工业涂装": (14, ("机械", "钢结构", "汽车部件")),
-    "包装印刷": (10, ("包装", "印务", "彩印包装")), "磨料磨具": (6, ("磨料磨具", "磨料", "超硬材料")),
-    "砖瓦窑": (5, ("新型建材", "砖业")), "陶瓷": (3, ("陶瓷", "瓷业")),
-    "家具制造": (5, ("家具", "家居")), "制药": (3, ("药业", "制药")), "农药": (2, ("农化", "生物科技")),
+# sector: (industry, relative weight, words used in company names). A sector that is not a key
+# industry is written as its industry with the sector as 行业细分 (陶瓷 → 其他 / 陶瓷).
+_SECTOR_TABLE: dict[str, tuple[str, int, tuple[str, ...]]] = {
+    "钢铁": ("钢铁", 2, ("钢铁", "特钢", "钢业")), "水泥": ("水泥", 3, ("水泥", "建材")),
+    "焦化": ("焦化", 2, ("焦化", "煤化")), "铸造": ("铸造", 12, ("铸造", "铸业", "机械铸造")),
+    "耐材": ("耐材", 9, ("耐材", "耐火材料", "高温材料")), "玻璃": ("玻璃", 3, ("玻璃", "玻璃制品")),
+    "石灰窑": ("石灰窑", 4, ("钙业", "石灰")), "再生金属": ("再生金属", 4, ("再生资源", "金属回收", "再生铝业")),
+    "化工": ("化工", 12, ("化工", "精细化工", "化学")),
+    "工业涂装": ("工业涂装", 14, ("机械", "钢结构", "汽车部件")),
+    "包装印刷": ("包装印刷", 10, ("包装", "印务", "彩印包装")),
+    "磨料磨具": ("磨料磨具", 6, ("磨料磨具", "磨料", "超硬材料")),
+    "砖瓦窑": (OTHER, 5, ("新型建材", "砖业")), "陶瓷": (OTHER, 3, ("陶瓷", "瓷业")),
+    "家具制造": (OTHER, 5, ("家具", "家居")), "制药": ("化工", 3, ("药业", "制药")),
+    "农药": ("化工", 2, ("农化", "生物科技")),
 }
+SECTORS: tuple[str, ...] = tuple(_SECTOR_TABLE)
+OTHER_SECTORS: dict[str, str] = {k: v[0] for k, v in _SECTOR_TABLE.items() if k != v[0]}  # 行业细分 → 行业
+_LEADING_SECTORS = frozenset({"制药"})  # rated on the 引领性 scale; the rest of 化工 on A–D
 _AD_GRADES: tuple[tuple[str, float], ...] = (
     ("未评级", 33), ("D", 24), ("C", 30.5), ("B-", 4.5), ("B", 5.5), ("A", 2.5),
 )
@@ -94,7 +106,8 @@ _GB11714_CHECK = "0X987654321"  # indexed by the weighted sum mod 11
 
 HEADERS_ZH: dict[str, str] = {
     "code": "统一社会信用代码", "name": "企业名称", "city": "所属城市", "county": "区县",
-    "industry": "行业", "grade": "现绩效等级", "ule": "超低排放", "livelihood": "民生保障",
+    "industry": "行业", "industry_detail": "行业细分", "grade": "现绩效等级", "rating_doc": "评级文件文号",
+    "ule": "超低排放", "ule_ref": "超低排放公示文号", "ule_date": "超低排放公示日期", "livelihood": "民生保障",
 }
 FIELDS: tuple[str, ...] = tuple(HEADERS_ZH)
 
@@ -153,8 +166,7 @@ def _rows(n: int, seed: int, city_list: list[str]) -> Iterator[dict[str, str]]:
     city_cum = _cum(CITY_WEIGHTS[c] for c in city_list)
     counties = {c: [(k, "91" + v + "MA", _places(c, k)) for k, v in COUNTY_CODES[c].items()]
                 for c in city_list}
-    words_of = {k: words for k, (_, words) in _INDUSTRY_TABLE.items()}
-    industry_cum = _cum(_INDUSTRY_TABLE[k][0] for k in INDUSTRIES)
+    sector_cum = _cum(_SECTOR_TABLE[k][1] for k in SECTORS)
     ad_names, ad_cum = [g for g, _ in _AD_GRADES], _cum(w for _, w in _AD_GRADES)
     lead_names, lead_cum = [g for g, _ in _LEADING_GRADES], _cum(w for _, w in _LEADING_GRADES)
     ule_cum = _cum(_ULE_WEIGHTS)
@@ -165,8 +177,9 @@ def _rows(n: int, seed: int, city_list: list[str]) -> Iterator[dict[str, str]]:
         city = city_list[bisect(city_cum, rand() * city_cum[-1])]
         options = counties[city]
         county, prefix, places = options[int(rand() * len(options))]
-        industry = INDUSTRIES[bisect(industry_cum, rand() * industry_cum[-1])]
-        if industry in LEADING_SCALE_INDUSTRIES:
+        sector = SECTORS[bisect(sector_cum, rand() * sector_cum[-1])]
+        industry, _, name_words = _SECTOR_TABLE[sector]
+        if sector in _LEADING_SECTORS:
             grade = lead_names[bisect(lead_cum, rand() * lead_cum[-1])]
         else:
             grade = ad_names[bisect(ad_cum, rand() * ad_cum[-1])]
@@ -175,10 +188,16 @@ def _rows(n: int, seed: int, city_list: list[str]) -> Iterator[dict[str, str]]:
             ule = ULE_STATUSES[bisect(ule_cum, rand() * ule_cum[-1])]
             if grade == "A" and ule in ("not_started", "in_progress"):
                 ule = "publicized"
+        rating_doc = ule_ref = ule_date = ""
+        if grade != "未评级":  # the rating batches of 2021–2023
+            rating_doc = f"豫环绩效〔{2021 + int(rand() * 3)}〕{1 + int(rand() * 180)}号"
+        if ule == "publicized":
+            year, day = 2022 + int(rand() * 2), 1 + int(rand() * 28)
+            ule_ref = f"豫环超低公示〔{year}〕{1 + int(rand() * 60)}号"
+            ule_date = f"{year}-{1 + int(rand() * 12):02d}-{day:02d}"
         x = (step * i + offset) % _ORG_SPACE
         (s1, v1), (s2, v2), (s3, v3) = pairs1[x // 961**2], pairs2[x // 961 % 961], pairs3[x % 961]
         check = _GB11714_CHECK[(ma_sum + v1 + v2 + v3) % 11]
-        name_words = words_of[industry]
         name = (
             places[int(rand() * len(places))]
             + first[int(rand() * len(first))]
@@ -192,8 +211,12 @@ def _rows(n: int, seed: int, city_list: list[str]) -> Iterator[dict[str, str]]:
             "city": city,
             "county": county,
             "industry": industry,
+            "industry_detail": "" if sector == industry else sector,
             "grade": grade,
+            "rating_doc": rating_doc,
             "ule": ule,
+            "ule_ref": ule_ref,
+            "ule_date": ule_date,
             "livelihood": "1" if rand() < _LIVELIHOOD_SHARE else "0",
         }
 

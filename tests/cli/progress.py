@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from tests.cli.test_import_and_batch import HEAD_ZH, write_csv
-from tests.conftest import Cli, bootstrap
+from tests.conftest import DOC, Cli, bootstrap
 from workflow.creditcode import make
 
 X1, X2, X3, X4, X5 = (make(f"9141100{i:010d}") for i in range(1, 6))
@@ -50,7 +50,7 @@ def build(cli: Cli) -> None:
     cli("actor", "add", "郑州评审", "--role", "city_reviewer", "--city", "郑州市", now="2024-05-06",
         actor="省管理员")
     f = write_csv(cli.home / "enterprises.csv", HEAD_ZH,
-                  [[c, n, city, "", ind, g, ""] for c, n, city, ind, g, _ in ENTERPRISES])
+                  [[c, n, city, "", ind, g, "", "" if g == "未评级" else DOC] for c, n, city, ind, g, _ in ENTERPRISES])
     cli("enterprise", "import", str(f), now="2024-05-10", actor="省管理员")
     _by_city(cli, "2024-05-20", "enroll", XU + ZZ, consent="自愿-{code}", target_grade="{target}")
     active = (X1, X2, X3, Z1, Z2, Z3)

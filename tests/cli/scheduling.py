@@ -41,7 +41,7 @@ def small_campaign(cli: Cli, now: str = "2024-05-06") -> None:
     cli("actor", "add", "王专家", "--role", "expert", now=now, actor="省管理员")
     cli("actor", "add", "省复核员", "--role", "province_reviewer", now=now, actor="省管理员")
     cli("enterprise", "add", "--code", CODE, "--name", "许昌恒达耐材有限公司", "--city", "许昌市",
-        "--industry", "耐材", "--grade", "C", now=now, actor="许昌联络员")
+        "--industry", "耐材", "--grade", "C", "--rating-doc", "豫环文1号", now=now, actor="许昌联络员")
 
 
 def tick(cli: Cli, day: date | str, *extra: str) -> dict[str, Any]:

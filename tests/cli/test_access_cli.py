@@ -28,7 +28,7 @@ def refusals(cli: Cli) -> list[tuple[str, str, str]]:
 
 def add_other(cli: Cli) -> None:
     cli("enterprise", "add", "--code", OTHER, "--name", "许昌瑞丰铸造有限公司", "--city", "许昌市",
-        "--industry", "铸造", "--grade", "C", now="2024-05-06", actor="许昌联络员")
+        "--industry", "铸造", "--grade", "C", "--rating-doc", "豫环文1号", now="2024-05-06", actor="许昌联络员")
 
 
 def to_acceptance(cli: Cli) -> None:
@@ -54,7 +54,7 @@ def test_an_unknown_or_deactivated_actor_is_refused_and_the_refusal_recorded(cam
     r = campaign(*ENROLL, now="2024-05-20", actor="无名氏", expect=1)
     assert "无名氏" in r.stderr
     f = tmp_path / "e.csv"
-    f.write_text(f"code,name,city,industry,grade\n{OTHER},企业,许昌市,铸造,C\n", encoding="utf-8")
+    f.write_text(f"code,name,city,industry,grade,rating_doc\n{OTHER},企业,许昌市,铸造,C,豫环文1号\n", encoding="utf-8")
     campaign("enterprise", "import", str(f), now="2024-05-20", actor="无名氏", expect=1)
     campaign(*ENROLL, now="2024-05-20", actor="许昌联络员")
     campaign("actor", "deactivate", "许昌联络员", now="2024-05-21", actor="省管理员")
@@ -111,8 +111,8 @@ def test_acting_outside_ones_city_is_refused(campaign: Cli, tmp_path: Path) -> N
     assert "城市范围" in r.stderr
     f = tmp_path / "list.csv"
     with f.open("w", encoding="utf-8", newline="") as out:
-        csv.writer(out).writerows([["code", "name", "city", "industry", "grade"],
-                                   [OTHER, "许昌瑞丰铸造有限公司", "许昌市", "铸造", "C"]])
+        csv.writer(out).writerows([["code", "name", "city", "industry", "grade", "rating_doc"],
+                                   [OTHER, "许昌瑞丰铸造有限公司", "许昌市", "铸造", "C", "豫环文1号"]])
     r = campaign("enterprise", "import", str(f), now="2024-05-20", actor="郑州联络员", expect=1)
     assert "城市范围" in r.stdout + r.stderr
     campaign("enterprise", "import", str(f), now="2024-05-20", actor="许昌联络员")

@@ -37,7 +37,7 @@ def _setup(cli: Cli) -> None:
     """Two 许昌 enterprises, 王专家 their expert, both in assistance."""
     bootstrap(cli)
     f = cli.home / "e.csv"
-    f.write_text("code,name,city,industry,grade\n" + "".join(f"{c},企业{i},许昌市,铸造,C\n"
+    f.write_text("code,name,city,industry,grade,rating_doc\n" + "".join(f"{c},企业{i},许昌市,铸造,C,豫环文{i}号\n"
                                                               for i, c in enumerate((A, B))), encoding="utf-8")
     cli("enterprise", "import", str(f), now="2024-05-10", actor="省管理员")
     for c in (A, B):
@@ -102,6 +102,7 @@ def test_a_batch_mixing_acceptance_and_recheck_still_obeys_separation_of_duties(
     _setup(cli)
     cli("actor", "add", "两级评审", "--role", "city_reviewer", "--role", "province_reviewer",
         "--city", "许昌市", now="2024-05-06", actor="省管理员")
+    _batch(cli, "2024-06-05", "王专家", "record_pre_assessment", ("data.findings", "扬尘"))
     _batch(cli, "2024-06-10", "王专家", "submit_plan", ("data.summary", "s"), ("data.measures", "m"),
            ("data.completion_date", "2024-09-30"))
     _batch(cli, "2024-06-17", "许昌联络员", "begin_tracking")

@@ -156,7 +156,7 @@ def test_a_2027_campaign_counts_working_days_from_its_own_override_table(cli: Cl
     cli("init", "--calendar", cal, now="2027-05-06")
     cli("actor", "add", "省管理员", "--role", "province_admin", now="2027-05-06")
     cli("enterprise", "add", "--code", CODE, "--name", "许昌恒达耐材有限公司", "--city", "许昌市", "--industry", "耐材",
-        "--grade", "C", now="2027-05-06", actor="省管理员")
+        "--grade", "C", "--rating-doc", "豫环文1号", now="2027-05-06", actor="省管理员")
     r = _json(cli, "request", "open", CODE, "--subject", "咨询", now="2027-09-30", actor="省管理员")
     assert isinstance(r, dict) and r["due"] == "2027-10-13"  # 10-08, 10-09 (make-up), 10-11, 10-12, 10-13
     assert cli("workdays", "due", "2027-09-30", "5", now="2027-09-30").stdout.strip() == "2027-10-13"
@@ -167,7 +167,7 @@ def test_a_2027_campaign_without_an_override_table_names_its_calendar_file(cli: 
     cli("init", "--calendar", cal, now="2027-05-06")
     cli("actor", "add", "省管理员", "--role", "province_admin", now="2027-05-06")
     cli("enterprise", "add", "--code", CODE, "--name", "许昌恒达耐材有限公司", "--city", "许昌市", "--industry", "耐材",
-        "--grade", "C", now="2027-05-06", actor="省管理员")
+        "--grade", "C", "--rating-doc", "豫环文1号", now="2027-05-06", actor="省管理员")
     r = cli("request", "open", CODE, "--subject", "咨询", now="2027-09-30", actor="省管理员", expect=1)
     assert "2027" in r.stderr and "henan-2027.toml" in r.stderr and '[workdays."2027"]' in r.stderr
     assert json.loads(cli("request", "list", "--json", now="2027-09-30").stdout) == []

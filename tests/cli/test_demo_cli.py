@@ -19,6 +19,15 @@ def test_the_demo_runs_a_year_with_filings_alerts_and_a_year_end_close(sqlite_cl
     assert "提醒函" in out and "催办通知" in out
     assert (sqlite_cli.home / "dashboard" / "index.html").is_file()
     assert any((sqlite_cli.home / "outbox").iterdir())
+    # 认定应用: the year's publicity and certification-result notices, the positive list and the
+    # cities' emission lists, counted in the closing summary.
+    outbox = [p.name for p in (sqlite_cli.home / "outbox").iterdir()]
+    for kind in ("publicity", "certification_result"):
+        assert any(f"-{kind}-" in name for name in outbox), kind
+    summary = next(line for line in out.splitlines() if line.startswith("认定应用"))
+    assert "公示 0 份" not in summary and "认定结果 0 份" not in summary and "正面清单 0 家" not in summary
+    assert (sqlite_cli.home / "清单" / "正面清单.xlsx").is_file()
+    assert (sqlite_cli.home / "清单" / "应急减排清单.xlsx").is_file()
 
     after = "2025-01-02"
     status = json.loads(sqlite_cli("status", "--json", now=after).stdout)

@@ -168,3 +168,13 @@ def test_unknown_city_attachment_or_suffix_is_one_line_and_writes_nothing(campai
                  now="2024-05-31", expect=1)
     assert ".xlsx" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_an_unknown_export_names_the_attachments_and_the_certification_lists(campaign: Cli,
+                                                                              tmp_path: Path) -> None:
+    r = campaign("export", "正面清单x", "--out", str(tmp_path / "x.xlsx"), now="2024-09-20", expect=1)
+    assert "positive-list" in r.stderr and "emission-list" in r.stderr and "attachment1" in r.stderr
+    out = tmp_path / "p.xlsx"
+    campaign("export", "正面清单", "--out", str(out), now="2024-09-20")
+    assert sheet(out)["A2"].value == "河南省重污染天气重点行业绩效分级正面清单（A级及绩效引领性企业）"
+    assert body(sheet(out)) == []

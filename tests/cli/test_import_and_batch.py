@@ -8,10 +8,10 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from tests.conftest import CODE, Cli, bootstrap
+from tests.conftest import CODE, DOC, Cli, bootstrap
 from workflow.creditcode import make
 
-HEAD_ZH = ["统一社会信用代码", "企业名称", "所属城市", "区县", "行业", "现绩效等级", "超低排放"]
+HEAD_ZH = ["统一社会信用代码", "企业名称", "所属城市", "区县", "行业", "现绩效等级", "超低排放", "评级文件文号"]
 
 
 def codes(n: int) -> list[str]:
@@ -32,7 +32,7 @@ def count(cli: Cli) -> int:
 
 def test_a_chinese_headed_csv_imports_every_row(cli: Cli, tmp_path: Path) -> None:
     bootstrap(cli)
-    rows = [[c, f"许昌企业{i}", "许昌市", "长葛市", "铸造", "C", ""] for i, c in enumerate(codes(30))]
+    rows = [[c, f"许昌企业{i}", "许昌市", "长葛市", "铸造", "C", "", DOC] for i, c in enumerate(codes(30))]
     f = write_csv(tmp_path / "list.csv", HEAD_ZH, rows)
     r = cli("enterprise", "import", str(f), now="2024-05-10", actor="许昌联络员")
     assert "30" in r.stdout
@@ -43,10 +43,10 @@ def test_a_chinese_headed_csv_imports_every_row(cli: Cli, tmp_path: Path) -> Non
 def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(cli: Cli, tmp_path: Path) -> None:
     bootstrap(cli)
     good = codes(5)
-    rows = [[c, f"企业{i}", "许昌市", "", "铸造", "C", ""] for i, c in enumerate(good)]
-    rows.insert(2, ["91410100MA45C2R1XA", "坏代码", "许昌市", "", "铸造", "C", ""])   # line 4
-    rows.append([make("91411000MA0000001"), "坏城市", "火星市", "", "铸造", "C", ""])   # line 8
-    rows.append([good[0], "重复", "许昌市", "", "铸造", "C", ""])                       # line 9
+    rows = [[c, f"企业{i}", "许昌市", "", "铸造", "C", "", DOC] for i, c in enumerate(good)]
+    rows.insert(2, ["91410100MA45C2R1XA", "坏代码", "许昌市", "", "铸造", "C", "", DOC])   # line 4
+    rows.append([make("91411000MA0000001"), "坏城市", "火星市", "", "铸造", "C", "", DOC])   # line 8
+    rows.append([good[0], "重复", "许昌市", "", "铸造", "C", "", DOC])                       # line 9
     f = write_csv(tmp_path / "bad.csv", HEAD_ZH, rows)
     r = cli("enterprise", "import", str(f), now="2024-05-10", actor="许昌联络员", expect=1)
     assert "第 4 行" in r.stderr and "校验位" in r.stderr
@@ -61,9 +61,9 @@ def test_an_xlsx_with_english_headers_imports(cli: Cli, tmp_path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.append(["code", "name", "city", "county", "industry", "grade", "ule"])
+    ws.append(["code", "name", "city", "county", "industry", "grade", "ule", "rating_doc"])
     for i, c in enumerate(codes(3)):
-        ws.append([c, f"Steel {i}", "安阳", "林州市", "钢铁", "B", "completed"])
+        ws.append([c, f"Steel {i}", "安阳", "林州市", "钢铁", "B", "completed", DOC])
     wb.save(tmp_path / "list.xlsx")
     cli("enterprise", "import", str(tmp_path / "list.xlsx"), now="2024-05-10", actor="省管理员")
     shown = json.loads(cli("enterprise", "show", codes(3)[1], "--json", now="2024-05-10").stdout)

@@ -105,11 +105,13 @@ def test_steel_targeting_a_needs_publicized_ultra_low_emission(cli: Cli) -> None
 
     bootstrap(cli)
     cli("enterprise", "add", "--code", CODE, "--name", "许昌钢铁", "--city", "许昌", "--industry", "钢铁",
-        "--grade", "B", "--ule", "completed", now="2024-05-06", actor="许昌联络员")
+        "--grade", "B", "--rating-doc", "豫环文1号", "--ule", "completed", now="2024-05-06", actor="许昌联络员")
     cli("advance", CODE, "enroll", "--consent", "c1", "--target-grade", "A", now="2024-05-20",
         actor="许昌联络员")
     cli("assign", CODE, "--expert", "王专家", now="2024-05-20", actor="省管理员")
-    walk = [("start_assistance", "2024-06-03", (), "省管理员"), ("submit_plan", "2024-06-10",
+    walk = [("start_assistance", "2024-06-03", (), "省管理员"),
+            ("record_pre_assessment", "2024-06-05", ("--data", "findings=f"), "王专家"),
+            ("submit_plan", "2024-06-10",
              ("--data", "summary=s", "--data", "measures=m", "--data", "completion_date=2024-09-01"), "王专家"),
             ("begin_tracking", "2024-06-17", (), "省管理员"),
             ("record_evaluation", "2024-07-20", ("--month", "2024-07"), "王专家")]
@@ -117,7 +119,8 @@ def test_steel_targeting_a_needs_publicized_ultra_low_emission(cli: Cli) -> None
         cli("advance", CODE, event, *extra, now=now, actor=who)
     r = cli("advance", CODE, "submit_for_acceptance", now="2024-07-22", actor="许昌联络员", expect=1)
     assert "超低排放" in r.stderr
-    cli("enterprise", "update", CODE, "--ule", "publicized", now="2024-07-22", actor="许昌联络员")
+    cli("enterprise", "update", CODE, "--ule", "publicized", "--ule-ref", "许环公示〔2024〕3号",
+        "--ule-date", "2024-06-28", now="2024-07-22", actor="许昌评审")
     cli("advance", CODE, "submit_for_acceptance", now="2024-07-22", actor="许昌联络员")
 
 

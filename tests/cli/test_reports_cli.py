@@ -57,7 +57,7 @@ def test_the_funnel_shows_stages_cities_and_grade_transitions(cli: Cli) -> None:
     assert stages["acceptance"] == {"state": "acceptance", "zh": "验收", "count": 1, "reached": 5}
     assert r["exits"]["withdrawn"] == 1 and r["total"] == 8
     moves = {(m["from"], m["to"]): (m["count"], m["counted"]) for m in r["transitions"]}
-    assert moves == {("C", "B"): (1, True), ("B-", "B-"): (1, False), ("未评级", "A"): (1, True),
+    assert moves == {("C", "B"): (1, True), ("B-", "B"): (1, False), ("未评级", "A"): (1, True),
                      ("非引领性", "引领性"): (1, True)}
     one = json.loads(cli("report", "funnel", "--city", "郑州", "--json", now=NOW).stdout)
     assert [c["city"] for c in one["by_city"]] == ["郑州市"] and one["total"] == 3

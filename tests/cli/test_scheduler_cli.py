@@ -75,7 +75,8 @@ def test_a_campaign_year_ticked_day_by_day_sends_every_alert_once(cli: Cli) -> N
     assert by_kind[("attachment1", "2024-05")]["status"] == "submitted"
     assert by_kind[("attachment2", "2024-06")]["status"] == "late"
     assert by_kind[("attachment4", "2024-06")]["status"] == "submitted"
-    assert by_kind[("attachment4", "2024-07")]["status"] == "pending"
+    assert by_kind[("attachment4", "2024-07")]["status"] == "not_owed"  # nobody ever in tracking: a nil return
+    assert not [k for k in mine if ":attachment4:" in k]  # nor any 附件4 reminder or overdue notice
     cli("audit", "verify", now="2025-01-02")
     outbox = list((cli.home / "outbox").iterdir())
     assert len(outbox) == len(rows)  # every recorded notice was delivered once

@@ -27,14 +27,16 @@ def awaiting_recheck(cli: Cli) -> None:
     bootstrap(cli)
     cli("actor", "add", "郑州评审", "--role", "city_reviewer", "--city", "郑州市", now="2024-05-06", actor="省管理员")
     f = cli.home / "e.csv"
-    f.write_text("code,name,city,industry,grade\n" + "".join(
-        f"{c},企业{i},{'许昌市' if c in XU else '郑州市'},铸造,C\n" for i, c in enumerate(XU + ZZ)), encoding="utf-8")
+    f.write_text("code,name,city,industry,grade,评级文件文号\n" + "".join(
+        f"{c},企业{i},{'许昌市' if c in XU else '郑州市'},铸造,C,豫环文〔2023〕{i}号\n" for i, c in enumerate(XU + ZZ)),
+        encoding="utf-8")
     cli("enterprise", "import", str(f), now="2024-05-10", actor="省管理员")
     for c in XU + ZZ:
         cli("assign", c, "--expert", "王专家", now="2024-05-10", actor="省管理员")
     for codes, coordinator, reviewer in ((XU, "许昌联络员", "许昌评审"), (ZZ, "郑州联络员", "郑州评审")):
         _batch(cli, "2024-05-20", coordinator, "enroll", codes, consent="自愿", target_grade="B")
         _batch(cli, "2024-06-03", coordinator, "start_assistance", codes)
+        _batch(cli, "2024-06-05", "王专家", "record_pre_assessment", codes, data__findings="无组织排放管控不足")
         _batch(cli, "2024-06-10", "王专家", "submit_plan", codes, data__summary="s", data__measures="m",
                data__completion_date="2024-09-30")
         _batch(cli, "2024-06-17", coordinator, "begin_tracking", codes)

@@ -26,7 +26,7 @@ def provisioned(pg_url: str, tmp_path: Path) -> Cli:
     bootstrap(cli)
     for code, city, who in ((CODE, "许昌市", "许昌联络员"), (ZZ, "郑州市", "郑州联络员")):
         cli("enterprise", "add", "--code", code, "--name", f"{city}企业", "--city", city, "--industry", "耐材",
-            "--grade", "C", now="2024-05-06", actor=who)
+            "--grade", "C", "--rating-doc", "豫环文1号", now="2024-05-06", actor=who)
         cli("advance", code, "enroll", "--consent", "自愿", "--target-grade", "B", now="2024-05-20", actor=who)
     cli("db", "provision", actor="省管理员")
     cli("db", "provision", actor="省管理员")  # re-runnable

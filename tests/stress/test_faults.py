@@ -136,7 +136,8 @@ def test_a_read_only_database_is_one_clear_error_and_nothing_is_written(sqlite_c
     before = _count(sqlite_cli.db, "audit_entry")
     ro = Cli(f"sqlite:///file:{sqlite_cli.db}?mode=ro&uri=true", sqlite_cli.home)
     r = ro("enterprise", "add", "--code", "91410100MA45C2R1XL", "--name", "只读测试", "--city", "许昌市",
-           "--industry", "耐材", "--grade", "C", now="2024-05-06", actor="省管理员", expect=1)
+           "--industry", "耐材", "--grade", "C", "--rating-doc", "豫环文1号", now="2024-05-06", actor="省管理员",
+           expect=1)
     assert "只读" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert _count(sqlite_cli.db, "audit_entry") == before

@@ -26,8 +26,9 @@ def test_eight_processes_leave_every_state_equal_to_its_audit_replay(cli: Cli, t
     bootstrap(cli)
     codes = [make(f"9141100{i:010d}") for i in range(ENTERPRISES)]
     csv_path = tmp_path / "e.csv"
-    csv_path.write_text("code,name,city,industry,grade\n" +
-                        "".join(f"{c},许昌企业{i},许昌市,铸造,C\n" for i, c in enumerate(codes)), encoding="utf-8")
+    csv_path.write_text("code,name,city,industry,grade,rating_doc\n" +
+                        "".join(f"{c},许昌企业{i},许昌市,铸造,C,豫环文{i}号\n" for i, c in enumerate(codes)),
+                        encoding="utf-8")
     cli("enterprise", "import", str(csv_path), now="2024-05-06", actor="许昌联络员")
     for c in codes:
         cli("assign", c, "--expert", "王专家", now="2024-05-06", actor="许昌联络员")

@@ -42,6 +42,39 @@ def test_the_reminder_names_the_attachment_the_city_and_the_due_date_as_the_plan
     assert fill_city("XX市绩效提升培育验收通过企业名单", "洛阳市") == "洛阳市绩效提升培育验收通过企业名单"
 
 
+@pytest.mark.parametrize("kind", ["request_due", "request_overdue"])
+def test_a_request_notice_states_the_reply_limit_its_context_gives_not_a_fixed_five(kind: str) -> None:
+    text = render(kind, {**kinds.KINDS[kind].sample, "reply_workdays": 7}).text
+    assert "应在收到后7个工作日内、即2024年6月11日（星期二）前答复企业" in text
+    assert "5个" not in text
+
+
+def test_the_publicity_notice_lists_every_enterprise_its_period_and_where_objections_go() -> None:
+    sample = kinds.KINDS["publicity"].sample
+    text = render("publicity", {**sample, "publicity_workdays": 7, "publicity_end": "2024-09-11",
+                                "objections_until": "2024-09-11"}).text
+    assert "拟对以下2家企业" in text
+    assert ("1. 许昌恒达耐材有限公司（统一社会信用代码：91410100MA45C2R1XL，所属行业：耐材），"
+            "绩效等级由C级拟认定为B级；") in text
+    assert "2. 许昌瑞丰铸造有限公司" in text and "由B-级拟认定为A级。" in text
+    assert "公示期为7个工作日（自公示次日起算），自2024年9月2日起至2024年9月11日（星期三）止。" in text
+    assert "请于2024年9月11日（星期三）前以书面形式向许昌市生态环境局反映" in text
+
+
+def test_the_certification_result_gives_each_grade_its_control_and_the_positive_list() -> None:
+    text = render("certification_result", kinds.KINDS["certification_result"].sample).text
+    assert text.splitlines()[0] == "关于许昌市2家企业绩效等级认定结果的通知"
+    assert "由C级认定为B级，预警期间差异化管控：降低减排要求（限产代替停产）；" in text
+    assert "由B-级认定为A级，预警期间自主采取减排措施，纳入正面清单，实施“无打扰”监管。" in text
+
+
+def test_the_disqualified_notice_names_the_grade_the_enterprise_returns_to() -> None:
+    sample = kinds.KINDS["disqualified"].sample
+    assert "撤销其B级认定，其绩效等级恢复为C级" in render("disqualified", sample).text
+    text = render("disqualified", {**sample, "certified_grade": None}).text  # disqualified before certification
+    assert "撤销" not in text and "其绩效等级恢复为C级" in text
+
+
 def test_an_override_template_replaces_the_packaged_one(tmp_path: Path) -> None:
     d = override(tmp_path, "reminder", "{{ city }}提醒\n\n请于{{ due | cn_date }}前报送。\n")
     r = render("reminder", kinds.KINDS["reminder"].sample, templates=d)

@@ -107,3 +107,45 @@ def test_disqualify_is_possible_even_after_certification_but_not_twice() -> None
     assert fire(PLAN, Facts("disqualify", date(2024, 12, 1), "certified", reason="违纪"))[0] == "disqualified"
     with pytest.raises(Refused):
         fire(PLAN, Facts("disqualify", date(2024, 12, 1), "disqualified", reason="违纪"))
+
+
+def test_certifiable_grades_follow_the_industry_scale_and_the_starting_grade() -> None:
+    from workflow.rules import certifiable_grades, return_grade
+
+    assert certifiable_grades(PLAN, "耐材", "B-") == ("B", "A")
+    assert certifiable_grades(PLAN, "玻璃", "未评级") == ("D", "C", "B-", "B", "A")
+    assert certifiable_grades(PLAN, "化工", "未评级")[-2:] == ("非引领性", "引领性")
+    assert certifiable_grades(PLAN, "化工", "非引领性") == ("引领性",)
+    assert certifiable_grades(PLAN, "耐材", "A") == ()
+    assert return_grade(PLAN, "耐材", "C", None) == "C"
+    assert return_grade(PLAN, "耐材", "C", "d") == "D"
+    with pytest.raises(Refused, match="D、C"):
+        return_grade(PLAN, "耐材", "C", "B")
+
+
+def test_an_a_is_refused_wherever_it_is_decided_without_publicized_ule() -> None:
+    accept = Facts("pass_acceptance", date(2024, 8, 1), "acceptance", industry="焦化", ule="completed",
+                   target_grade="A", starting_grade="B")
+    with pytest.raises(Refused, match="超低排放"):
+        fire(PLAN, accept)
+    accept.ule = "publicized"
+    assert fire(PLAN, accept)[0] == "provincial_recheck"
+    certify = Facts("certify", date(2024, 9, 12), "certification", industry="水泥", ule="in_progress",
+                    target_grade="B", starting_grade="C", publicity_start=date(2024, 9, 2),
+                    publicity_end=date(2024, 9, 9), payload={"grade": "A"})
+    with pytest.raises(Refused, match="超低排放"):
+        fire(PLAN, certify)
+
+
+def test_the_plan_needs_a_pre_assessment_and_re_enrolment_needs_a_withdrawal() -> None:
+    plan = Facts("submit_plan", date(2024, 6, 10), "assistance",
+                 payload={"summary": "s", "measures": "m", "completion_date": "2024-09-30"})
+    with pytest.raises(Refused, match="预评估"):
+        fire(PLAN, plan)
+    plan.pre_assessed = True
+    assert fire(PLAN, plan)[0] == "assistance"
+    again = Facts("enroll", date(2024, 8, 1), "withdrawn", grade="C", target_grade="B", payload={"consent": "c"})
+    assert fire(PLAN, again) == ("cultivation", True)
+    again.state = "disqualified"
+    with pytest.raises(Refused, match="取消评级资格"):
+        fire(PLAN, again)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import inspect
 from collections import Counter
+from datetime import date
 from itertools import islice
 from pathlib import Path
 
 import pytest
 
 from workflow.creditcode import validate
+from workflow.plan import default_text, parse
 from workflow.synthetic import (
     CITIES,
     COUNTIES,
@@ -20,6 +22,7 @@ from workflow.synthetic import (
     INDUSTRIES,
     KEY_INDUSTRIES,
     LEADING_SCALE_INDUSTRIES,
+    OTHER_SECTORS,
     REGION_CODES,
     ULE_INDUSTRIES,
     ULE_STATUSES,
@@ -106,18 +109,40 @@ def test_most_grades_are_below_b_and_a_is_rare() -> None:
     assert set(grades) <= {"未评级", "D", "C", "B-", "B", "A", "非引领性", "引领性"}
 
 
-def test_leading_scale_industries_use_leading_grades_and_others_use_a_to_d() -> None:
+def test_every_industry_is_in_the_calendar_vocabulary_and_other_sectors_keep_their_wording() -> None:
+    vocabulary = parse(default_text()).industries
+    assert set(INDUSTRIES) == set(vocabulary.industries)
+    assert all(vocabulary.normalise(row["industry"]) == row["industry"] for row in ROWS)
+    assert OTHER_SECTORS == {"砖瓦窑": "其他", "陶瓷": "其他", "家具制造": "其他", "制药": "化工", "农药": "化工"}
+    details = Counter((r["industry"], r["industry_detail"]) for r in ROWS if r["industry_detail"])
+    assert set(details) == {(ind, sector) for sector, ind in OTHER_SECTORS.items()}
+    assert all(r["industry_detail"] for r in ROWS if r["industry"] == "其他")
+
+
+def test_grades_lie_on_the_industry_scale_and_only_chemicals_use_the_leading_scale() -> None:
+    vocabulary = parse(default_text()).industries
+    assert {"化工"} == LEADING_SCALE_INDUSTRIES
     for row in ROWS:
-        if row["industry"] in LEADING_SCALE_INDUSTRIES:
-            assert row["grade"] in {"未评级", "非引领性", "引领性"}
-        else:
+        assert row["grade"] in vocabulary.grades_for(row["industry"])
+        if row["industry"] not in LEADING_SCALE_INDUSTRIES:
             assert row["grade"] in {"未评级", "D", "C", "B-", "B", "A"}
-    leading = Counter(r["grade"] for r in ROWS if r["industry"] in LEADING_SCALE_INDUSTRIES)
+    leading = Counter(r["grade"] for r in ROWS if r["industry_detail"] == "制药")
     assert leading.most_common(1)[0][0] == "非引领性"
 
 
+def test_every_rated_enterprise_has_its_rating_document_and_publicized_ule_its_evidence() -> None:
+    for row in ROWS:
+        assert bool(row["rating_doc"]) == (row["grade"] != "未评级")
+        published = row["ule"] == "publicized"
+        assert bool(row["ule_ref"]) == published and bool(row["ule_date"]) == published
+        if published:
+            assert date.fromisoformat(row["ule_date"]) < date(2024, 1, 1)
+    docs = [r["rating_doc"] for r in ROWS if r["rating_doc"]]
+    assert all(d.startswith("豫环绩效〔") and d.endswith("号") for d in docs)
+
+
 def test_ule_is_set_exactly_for_steel_cement_and_coking() -> None:
-    assert {"钢铁", "水泥", "焦化"} == ULE_INDUSTRIES
+    assert {"钢铁", "水泥", "焦化"} == ULE_INDUSTRIES == parse(default_text()).ule_industries
     for row in ROWS:
         if row["industry"] in ULE_INDUSTRIES:
             assert row["ule"] in ULE_STATUSES
