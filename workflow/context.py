@@ -19,6 +19,7 @@ class Context:
     actor: str | None = None
     year: int | None = None  # which campaign; None picks the current one
     home: Path = field(default_factory=Path.cwd)  # where documents and the outbox live
+    simulation: bool = False  # the database was initialised as a simulation (demo, tests): outputs say 模拟
 
     def now(self) -> datetime:
         return self.clock.now()
