@@ -70,17 +70,60 @@ class LazyGroup(click.Group):
         cmd = getattr(mod, attr, None)
         return cmd if isinstance(cmd, click.Command) else None
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # the root's own options: one line, like every other error
+            if isinstance(exc, _HELP_ERRORS):
+                raise
+            _fail(ctx, *usage(exc))
+            raise  # not reached: _fail exits
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except click.UsageError as exc:
+            if isinstance(exc, _HELP_ERRORS):
+                raise
+            _fail(ctx, *usage(exc))
+        except click.ClickException:
             raise
         except Exception as exc:
             code, message = describe(exc)
             if os.environ.get("CAMPAIGN_DEBUG"):
                 raise
-            click.echo(f"错误 Error: {message}", err=True)
-            ctx.exit(code)
+            _fail(ctx, code, message)
+
+
+_HELP_ERRORS = tuple(t for t in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if t is not None)
+
+
+def _fail(ctx: click.Context, code: int, message: str) -> None:
+    """The one error line on stderr, then exit."""
+    click.echo(f"错误 Error: {one_line(message)}", err=True)
+    ctx.exit(code)
+
+
+def one_line(text: str) -> str:
+    """`text` with control, zero-width and line-break characters escaped as in repr (\\n, \\u200b):
+    user input quoted in a message can neither break the line nor hide in it."""
+    import unicodedata
+
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+
+
+def usage(exc: click.UsageError) -> tuple[int, str]:
+    """A click usage error as (exit code, one line) instead of click's usage block: exit 2; a path
+    that is not usable (a directory given as a file, a missing file) is invalid input, exit 1."""
+    message = exc.format_message()
+    if (isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter)
+            and isinstance(getattr(exc.param, "type", None), click.Path)):
+        return 1, f"路径不可用：{message} (unusable path)"
+    where = exc.ctx.command_path if exc.ctx is not None else "campaign"
+    return 2, f"{message}（用法见 {where} --help；usage error)"
 
 
 DB_ERRORS = {"OperationalError", "DatabaseError", "InterfaceError", "ProgrammingError", "IntegrityError",
@@ -97,8 +140,8 @@ def _database_error(text: str) -> str:
     if "disk" in low and "full" in low:
         return f"磁盘已满：{text} (nothing was written)"
     if "permission denied" in low or "insufficientprivilege" in low or "row-level security" in low:
-        return (f"数据库拒绝了当前登录的操作：{text}（权限不足，请联系省级管理员用 campaign db grant 授权；"
-                "permission denied; nothing was written)")
+        return (f"数据库拒绝了当前登录的操作：{text}（个人数据库登录只读；写入须经引擎的服务登录，"
+                "由服务器管理员执行，或通过网页/接口；permission denied; nothing was written)")
     if "no such table" in low or ("relation" in low and "does not exist" in low):
         return "数据库尚未初始化或结构过旧：请先运行 campaign init 或 campaign db upgrade (schema missing)"
     if "connection" in low and ("refused" in low or "failed" in low or "closed" in low or "terminat" in low):
@@ -108,14 +151,17 @@ def _database_error(text: str) -> str:
 
 def describe(exc: BaseException) -> tuple[int, str]:
     """Map an exception to (exit code, one line)."""
+    from models.db import DatabaseUnusable
     from workflow.errors import CampaignError
 
-    if isinstance(exc, CampaignError):
-        return exc.exit_code, str(exc)
+    if isinstance(exc, CampaignError | DatabaseUnusable):
+        return getattr(exc, "exit_code", 1), str(exc)
     name = type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else name
     if name in DB_ERRORS:
         return 1, _database_error(text)
+    if isinstance(exc, OverflowError):
+        return 1, f"数值超出范围：{text} (number out of range; nothing was written)"
     if isinstance(exc, OSError):
         return 1, f"文件错误：{exc}"
     return 1, f"内部错误 {name}: {text}（设置 CAMPAIGN_DEBUG=1 查看详情）"
@@ -137,8 +183,9 @@ def main(ctx: click.Context, db: str, actor: str | None, year: int | None,
     ctx.obj = {"db": db, "actor": actor, "year": year, "config": config_file}
 
 
-def context(click_ctx: click.Context | None = None) -> Context:
-    """Build the service context once per command (the one bootstrap)."""
+def context(click_ctx: click.Context | None = None, *, simulating: bool = False) -> Context:
+    """Build the service context once per command (the one bootstrap). `simulating`: the command makes
+    the database a simulation (`init --simulation`, `demo`), so CAMPAIGN_NOW is left to it to judge."""
     c = click_ctx or click.get_current_context()
     root = c.find_root()
     obj = root.obj
@@ -147,18 +194,23 @@ def context(click_ctx: click.Context | None = None) -> Context:
 
         from models.db import make_engine
         from workflow import config
-        from workflow.clock import from_env
+        from workflow.clock import parse_instant
         from workflow.context import Context
+        from workflow.simulation import clocks
 
         config.apply(config.load(obj["config"], cwd=Path.cwd()), os.environ)  # type: ignore[arg-type]
         db = obj["db"]
         if root.get_parameter_source("db") == click.core.ParameterSource.DEFAULT:
             db = os.environ.get("CAMPAIGN_DB", db)
-        clock = from_env(os.environ.get("CAMPAIGN_NOW"))
+        env_now = os.environ.get("CAMPAIGN_NOW") or None
+        if env_now:
+            parse_instant(env_now)  # a malformed CAMPAIGN_NOW is named before the database is opened
         engine = make_engine(db)
         _refuse_missing_file(engine, c.command_path.partition(" ")[2])
         root.call_on_close(engine.dispose)
-        obj["context"] = Context(engine=engine, clock=clock, actor=obj["actor"], year=obj["year"])
+        clock, wall, simulation = clocks(engine, env_now, making=simulating)  # real database: real time
+        obj["context"] = Context(engine=engine, clock=clock, wall=wall, actor=obj["actor"], year=obj["year"],
+                                 simulation=simulation, clock_override=env_now is not None)
     ctx_obj: Context = obj["context"]
     return ctx_obj
 

@@ -45,7 +45,7 @@ def init_db(db: Path) -> dict[str, str]:
     """`campaign init` and the actors of the benchmark; returns the base environment."""
     db.parent.mkdir(parents=True, exist_ok=True)
     env = {"CAMPAIGN_DB": str(db), "CAMPAIGN_NOW": "2024-05-06"}
-    campaign(["init"], env)
+    campaign(["init", "--simulation"], env)
     campaign(["actor", "add", ADMIN, "--role", "province_admin"], env)
     for name, role, city in ACTORS:
         campaign(["actor", "add", name, "--role", role, *(["--city", city] if city else [])],
@@ -119,27 +119,74 @@ def write_enterprises(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def _audit_rows(n: int, seq: int, prev: str) -> Iterator[tuple[object, ...]]:
-    """`n` realistic lifecycle entries continuing a chain at (seq, prev)."""
-    events = [(e, "tracking", "tracking") for e in ("record_evaluation",)] + [
-        ("enroll", None, "cultivation"), ("start_assistance", "cultivation", "assistance"),
-        ("submit_plan", "assistance", "assistance"), ("begin_tracking", "assistance", "tracking")]
-    codes = [r["code"] for r in islice(synthetic.generate(5000, 7), 5000)]
-    for i in range(n):
-        seq += 1
-        event, src, dest = events[i % len(events)]
-        payload = json.dumps({"month": MONTHS[i % 4]} if event == "record_evaluation" else
-                             {"consent": f"自愿-{i:06d}"}, ensure_ascii=False, sort_keys=True,
-                             separators=(",", ":"))
-        values = (seq, prev, codes[i % len(codes)], 2024, CITY, event, src, dest, COORD,
-                  "city_coordinator", "", payload, "2024-06-20T01:00:00.000000Z",
-                  f"2026-01-01T00:{i // 600000 % 60:02d}:{i // 10000 % 60:02d}.{i % 10000:06d}Z")
-        prev = entry_hash(values)
-        yield (*values, prev, FORMAT)
+_SETUP = (("start_assistance", "cultivation", "assistance", {}),
+          ("record_pre_assessment", "assistance", "assistance", {"findings": "无组织排放需治理"}),
+          ("submit_plan", "assistance", "assistance", {"summary": "一企一策", "measures": "密闭改造",
+                                                       "completion_date": "2024-10-31"}),
+          ("begin_tracking", "assistance", "tracking", {}))
+_DUMPS = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+class _Filler:
+    """`n` chained entries that `audit verify`'s replay can explain: 5,000 enterprises registered,
+    enrolled and taken into tracking, then monthly evaluations; it remembers the rows they imply."""
+
+    def __init__(self, n: int, seq: int, prev: str) -> None:
+        self.n, self.seq, self.prev = n, seq, prev
+        self.enterprises = [r for r in islice(synthetic.generate(5000, 7, cities=[CITY]), 5000)]
+        self.evaluations: dict[tuple[str, str], int] = {}  # (code, month) -> audit seq of the last one
+
+    def _entry(self, code: str, year: int | None, event: str, src: str | None, dest: str | None, actor: str,
+               role: str, payload: dict[str, object]) -> tuple[object, ...]:
+        self.seq += 1
+        at = f"2026-01-01T00:{self.seq // 600000 % 60:02d}:{self.seq // 10000 % 60:02d}.{self.seq % 10000:06d}Z"
+        values = (self.seq, self.prev, code, year, CITY, event, src, dest, actor, role, "", _DUMPS(payload),
+                  "2024-06-20T01:00:00.000000Z", at)
+        self.prev = entry_hash(values)
+        return (*values, self.prev, FORMAT)
+
+    def rows(self) -> Iterator[tuple[object, ...]]:
+        made = 0
+        for r in self.enterprises:
+            payload = {**r, "livelihood": r["livelihood"] == "1", "ule_date": r["ule_date"] or None}
+            yield self._entry(r["code"], None, "enterprise_add", None, None, ADMIN, "province_admin", payload)
+            yield self._entry(r["code"], 2024, "enroll", None, "cultivation", COORD, "city_coordinator",
+                              {"consent": f"自愿-{r['code'][-6:]}", "starting_grade": r["grade"],
+                               "starting_rating_doc": r["rating_doc"], "target_grade": "A"})
+            for event, src, dest, pl in _SETUP:
+                yield self._entry(r["code"], 2024, event, src, dest, COORD, "city_coordinator", pl)
+            made += 6
+        codes = [r["code"] for r in self.enterprises]
+        for i in range(max(0, self.n - made)):
+            code, month = codes[i % len(codes)], MONTHS[i // len(codes) % len(MONTHS)]
+            yield self._entry(code, 2024, "record_evaluation", "tracking", "tracking", EXPERT, "expert",
+                              {"month": month})
+            self.evaluations[(code, month)] = self.seq
+
+    def write_rows(self, con: sqlite3.Connection) -> None:
+        """The enterprise, participation and evaluation rows the entries imply."""
+        (city_id,) = con.execute("SELECT id FROM city WHERE name = ?", (CITY,)).fetchone()
+        (camp,) = con.execute("SELECT id FROM campaign WHERE year = 2024").fetchone()
+        con.executemany(
+            "INSERT INTO enterprise (code, name, city_id, county, industry, industry_detail, grade, rating_doc, "
+            "ule, ule_ref, ule_date, livelihood, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [(r["code"], r["name"], city_id, r["county"], r["industry"], r["industry_detail"], r["grade"],
+              r["rating_doc"], r["ule"], r["ule_ref"], r["ule_date"] or None, r["livelihood"] == "1")
+             for r in self.enterprises])
+        con.executemany(
+            "INSERT INTO participation (enterprise_id, campaign_id, cycle, state, starting_grade, "
+            "starting_rating_doc, target_grade, consent_ref, enrolled_late, failures, pre_assessed, "
+            "plan_submitted, version, updated_at) SELECT id, ?, 1, 'tracking', grade, rating_doc, 'A', ?, 0, 0, 1, "
+            "1, 1, '' FROM enterprise WHERE code = ?",
+            [(camp, f"自愿-{r['code'][-6:]}", r["code"]) for r in self.enterprises])
+        pid = dict(con.execute("SELECT e.code, p.id FROM participation p JOIN enterprise e ON e.id = p.enterprise_id"))
+        con.executemany("INSERT INTO evaluation (participation_id, cycle, month, recorded_at, audit_seq) "
+                        "VALUES (?, 1, ?, '', ?)", [(pid[c], m, seq) for (c, m), seq in self.evaluations.items()])
 
 
 def fill_audit(db: Path, n: int) -> int:
-    """Append `n` valid, chained entries straight into an initialised database."""
+    """Append about `n` valid, chained entries straight into an initialised database, with the rows
+    they imply (so the log explains every row, as `audit verify` checks)."""
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
@@ -147,10 +194,12 @@ def fill_audit(db: Path, n: int) -> int:
         or (0, GENESIS)
     cols = (*FIELDS, "hash", "format")
     sql = f"INSERT INTO audit_entry ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    filler = _Filler(n, seq, prev)
     con.execute("BEGIN")
-    rows = _audit_rows(n, seq, prev)
+    rows = filler.rows()
     while chunk := list(islice(rows, 50_000)):
         con.executemany(sql, chunk)
+    filler.write_rows(con)
     con.execute("COMMIT")
     total = int(con.execute("SELECT count(*) FROM audit_entry").fetchone()[0])
     con.close()

@@ -159,7 +159,7 @@ def w_verify(out: Path, n: int, rep: Report) -> None:
     for p in d.glob("*.db*"):
         p.unlink()
     env = {"CAMPAIGN_DB": str(db), "CAMPAIGN_NOW": "2024-06-20"}
-    campaign(["init"], env)
+    campaign(["init", "--simulation"], env)
     total = data.fill_audit(db, n)
     fdb = d / "floor.db"
     for p in d.glob("floor.db*"):

@@ -19,7 +19,8 @@ def actor() -> None:
                    "(repeat for several).")
 @click.option("--city", default=None, help="City of a city-level actor.")
 def actor_add(name: str, roles: tuple[str, ...], city: str | None) -> None:
-    """Register an actor (the first needs no --actor)."""
+    """Register an actor (the first needs no --actor). NAME is kept in one normal form (NFKC, no
+    surrounding spaces); invisible or control characters and the scheduler's name 'system' are refused."""
     from workflow.actors import add
 
     r = add(context(), name, roles, city)

@@ -1,10 +1,13 @@
-"""audit verify | digest | actors | log."""
+"""audit verify | digest | actors | log | keygen | checkpoint | accept-restore."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
 from cli import context, emit_json, json_option, table
+from commands.baseline import baseline
 
 
 @click.group()
@@ -14,17 +17,110 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--digest", default=None, help="A digest taken earlier by `audit digest`.")
+@click.option("--checkpoints", "folder", type=click.Path(), default=None,
+              help="A directory of signed checkpoints the log must extend.")
+@click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
+              help="A public key (KEYFILE.pub) whose signatures count; repeatable.")
 @json_option
-def audit_verify(digest: str | None, as_json: bool) -> None:
-    """Recompute every hash; exit 3 naming the first broken entry."""
-    from workflow.queries import verify
+def audit_verify(digest: str | None, folder: str | None, pubkeys: tuple[str, ...], as_json: bool) -> None:
+    """Recompute every hash and replay the log against every audited table; exit 3 naming the first
+    broken entry or differing row, or a checkpoint the log does not extend."""
+    from commands.baseline import verified_line, verify_listing
 
-    r = verify(context(), digest)
+    if pubkeys and not folder:
+        raise click.UsageError("--pubkey 须与 --checkpoints 同用")
+    ctx = context()
+    r = verify_listing(ctx, digest, as_json)
+    if folder:
+        from workflow import witness
+
+        r = {**r, "witness": witness.verify(ctx, folder, pubkeys)}
     if as_json:
         emit_json(r)
         return
-    extra = "，摘要仍在链中" if digest else ""
-    click.echo(f"审计链完整 (intact)：{r['entries']} 条{extra}")
+    click.echo(verified_line(r, digest))
+    if folder:
+        _say_witness(r["witness"])
+
+
+def _say_witness(w: dict[str, Any]) -> None:
+    last = w["latest"]
+    latest = f"；最新为第 {last['size']} 条（{last['file']}，签名 {', '.join(last['signers'])}）" if last else ""
+    click.echo(f"检查点 {w['checkpoints']} 个，签名有效，当前日志延续其中 {w['extended']} 个{latest} "
+               "(log extends its checkpoints)")
+    for r in w["restores"]:
+        click.echo(f"已确认的备份恢复 (accepted restore)：{r['text']}")
+    if w["superseded"]:
+        click.echo(f"被备份恢复取代的检查点 {len(w['superseded'])} 个：{', '.join(w['superseded'])}")
+
+
+@audit.command("keygen")
+@click.argument("keyfile", type=click.Path(dir_okay=False))
+@click.option("--name", default=None, help="The key's name in signature lines (default: KEYFILE's stem).")
+@json_option
+def audit_keygen(keyfile: str, name: str | None, as_json: bool) -> None:
+    """Make an Ed25519 checkpoint key pair: KEYFILE (private, mode 0600) and KEYFILE.pub."""
+    from pathlib import Path
+
+    from workflow.keyfiles import keygen
+
+    r = keygen(keyfile, name or Path(keyfile).stem)
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"私钥 (private, 0600)：{r['private']}，请离线保管，勿放入数据库")
+    click.echo(f"公钥 (public)：{r['public']}")
+    click.echo(r["verifier"])
+
+
+@audit.command("checkpoint")
+@click.option("--key", type=click.Path(dir_okay=False), default=None,
+              help="The private key file (default: CAMPAIGN_CHECKPOINT_KEY).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="The witness directory (default: CAMPAIGN_CHECKPOINT_DIR, else checkpoints/).")
+@json_option
+def audit_checkpoint(key: str | None, out: str | None, as_json: bool) -> None:
+    """Sign the log's size and head hash (a signed note); countersign one of the same size in --out."""
+    from workflow import witness
+    from workflow.errors import InvalidInput
+    from workflow.keyfiles import settings
+
+    ctx = context()
+    conf = settings(ctx.home)
+    key = key or (str(conf.key) if conf.key else None)
+    if not key:
+        raise InvalidInput("请用 --key 或 CAMPAIGN_CHECKPOINT_KEY 指明签名私钥 (no checkpoint key)")
+    r = witness.sign(ctx, key, out or conf.dir)
+    if as_json:
+        emit_json(r)
+        return
+    what = ("已加签 (countersigned)" if r["countersigned"] else "已签名 (signed)") if r["signed"] \
+        else "已有此密钥的签名，未改动 (already signed by this key)"
+    click.echo(f"检查点{what}：{r['path']}")
+    click.echo(r["note"], nl=False)
+
+
+@audit.command("accept-restore")
+@click.option("--reason", required=True, help="Why and how the database was restored.")
+@click.option("--checkpoint", "paths", multiple=True, required=True, type=click.Path(),
+              help="A checkpoint the restored log no longer reaches (a file or a directory); repeatable.")
+@click.option("--key", "keys", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="A checkpoint private key that signs the acceptance; repeatable.")
+@click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
+              help="A public key that signed those checkpoints (beyond the --key ones); repeatable.")
+@json_option
+def audit_accept_restore(reason: str, paths: tuple[str, ...], keys: tuple[str, ...], pubkeys: tuple[str, ...],
+                         as_json: bool) -> None:
+    """Record that the database was restored from a backup behind its checkpoints (province_admin)."""
+    from workflow.restore import accept_restore
+
+    r = accept_restore(context(), reason, list(paths), list(keys), list(pubkeys))
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"已记录备份恢复（审计第 {r['seq']} 条）：第 {r['restored_from']} 条之后的历史被替换，取代第 "
+               f"{', '.join(map(str, r['superseded']))} 条的检查点；签名 {', '.join(r['signers'])} "
+               "(restore accepted)")
 
 
 @audit.command("digest")
@@ -68,7 +164,7 @@ def audit_actors(code: str, as_json: bool) -> None:
 @click.option("--since", default=None, help="From this day (YYYY-MM-DD, inclusive).")
 @click.option("--until", default=None, help="Up to this day (YYYY-MM-DD, inclusive).")
 @json_option
-@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), default=None, help="Write an XLSX file.")
+@click.option("--xlsx", "xlsx", type=click.Path(), default=None, help="Write an XLSX file.")
 def audit_log(who: str | None, city: str | None, code: str | None, event: str | None, since: str | None,
               until: str | None, as_json: bool, xlsx: str | None) -> None:
     """Audit entries for the discipline inspection (纪检), filtered."""
@@ -87,9 +183,11 @@ def audit_log(who: str | None, city: str | None, code: str | None, event: str | 
     if xlsx:
         from workflow.accountability import write_xlsx
 
-        path = write_xlsx(rows, xlsx)
+        path = write_xlsx(rows, xlsx, simulation=context().simulation)
         click.echo(f"已写出 {len(rows)} 条审计记录：{path}")
         return
     table(f"审计日志 Audit log（{len(rows)} 条）", ["#", "时间", "操作人", "角色", "事件", "企业", "城市", "理由"],
           [[r["seq"], r["effective_at"][:16], r["actor"], r["role"], r["event"], r["code"], r["city"], r["reason"]]
            for r in rows])
+
+audit.add_command(baseline)

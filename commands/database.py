@@ -51,15 +51,18 @@ def db_current(as_json: bool) -> None:
 @db.command("provision")
 @json_option
 def db_provision(as_json: bool) -> None:
-    """Create group roles, row-level-security policies and audit-table grants (re-runnable)."""
+    """Make the database safe to share (PostgreSQL; re-run after every upgrade): read-only group roles
+    for person logins, row-level security by city on every table holding city data, and triggers
+    that check the engine's own writes (audit entry role, audit entry with every state change)."""
     from workflow.provision import provision
 
     r = provision(context())
     if as_json:
         emit_json(r)
         return
-    click.echo(f"已配置角色 {', '.join(r['roles'])}；行级安全：{', '.join(r['row_level_security'])}；"
-               f"仅追加：{', '.join(r['append_only'])}")
+    click.echo(f"已配置只读角色 {', '.join(r['roles'])}（个人登录只读，写入只经引擎的服务登录）；"
+               f"按城市行级安全：{', '.join(r['row_level_security'])}；全体可读：{', '.join(r['shared'])}；"
+               f"个人登录不可读：{', '.join(r['no_access']) or '无'}；数据库检查：{', '.join(r['checks'])}")
 
 
 @db.command("grant")
@@ -67,18 +70,21 @@ def db_provision(as_json: bool) -> None:
 @click.option("--city", default=None, help="City of a city-level login.")
 @click.option("--role", required=True,
               help="city_coordinator, city_reviewer, expert (city group) or province_admin, province_reviewer.")
-@click.option("--actor", "actor_name", default=None, help="The actor the login writes as (default: LOGIN).")
+@click.option("--actor", "actor_name", default=None,
+              help="The actor the login belongs to (default: LOGIN); it sets the login's city.")
 @json_option
 def db_grant(login: str, city: str | None, role: str, actor_name: str | None, as_json: bool) -> None:
-    """Map a database login to an actor, creating the login role if needed (no password is set)."""
+    """Give a person a READ-ONLY database login for analysis, scoped to their actor's city (province
+    roles: every city), creating the login role if needed (no password is set). Person logins write
+    nothing: the engine writes with its service login."""
     from workflow.provision import grant
 
     r = grant(context(), login, city=city, role=role, actor=actor_name)
     if as_json:
         emit_json(r)
         return
-    click.echo(f"数据库登录 {r['login']} → 操作人 {r['actor']}（{r['role']}，{r['group']}"
-               f"{'，' + r['city'] if r['city'] else ''}），审计 #{r['seq']}")
+    click.echo(f"只读数据库登录 {r['login']} → 操作人 {r['actor']}（{r['role']}，{r['group']}"
+               f"{'，仅 ' + r['city'] if r['city'] else '，全省'}），审计 #{r['seq']}")
 
 
 @db.command("check")

@@ -20,7 +20,7 @@ def deliverable() -> None:
 @click.option("--kind", required=True,
               help="attachment1 … attachment5, emission_list, resubmission (see campaign calendar show).")
 @click.option("--period", default=None, help="YYYY-MM of the due date (needed when a kind is due several times).")
-@click.option("--file", "file", type=click.Path(dir_okay=False), default=None,
+@click.option("--file", "file", type=click.Path(), default=None,
               help="The submitted file; copied into the document store with its SHA-256.")
 @click.option("--generate", is_flag=True,
               help="emission_list: build the city's list from the data now and submit it as the file.")

@@ -89,13 +89,16 @@ def enterprise_import(file: str) -> None:
         task = bar.add_task("导入中", total=None)
         result = import_file(context(), file, progress=lambda n: bar.advance(task, n))
     if result.error_count:
+        from cli import one_line
+
+        shown = len(result.errors)
+        click.echo(f"错误 Error: {result.error_count} 行有误，未导入任何企业；以下逐行列出"
+                   f"{'' if shown == result.error_count else f'前 {shown} 行'}，改正后重新导入 "
+                   "(nothing imported; one line per bad row follows)", err=True)
         for line, msg in result.errors:
-            click.echo(f"第 {line} 行：{msg}", err=True)
-        more = result.error_count - len(result.errors)
-        if more > 0:
-            click.echo(f"……另有 {more} 行错误", err=True)
-        click.echo(f"错误 Error: {result.error_count} 行有误，未导入任何企业；改正后重新导入 "
-                   "(nothing imported)", err=True)
+            click.echo(f"第 {line} 行：{one_line(msg)}", err=True)
+        if result.error_count > shown:
+            click.echo(f"……另有 {result.error_count - shown} 行错误", err=True)
         click.get_current_context().exit(1)
     click.echo(f"已导入 {result.imported} 家企业 (imported)")
 

@@ -12,7 +12,7 @@ from cli import context, emit_json, json_option, table
 @click.option("--city", default=None, help="Reporting unit, e.g. 许昌市 (positive-list: default the province).")
 @click.option("--all-cities", is_flag=True, help="Province workbook: one sheet per city.")
 @click.option("--period", default=None, help="YYYY-MM: 附件4 the evaluation month, 附件5 the report.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+@click.option("--out", "out", required=True, type=click.Path(),
               help="FILE.xlsx (printable) or FILE.csv.")
 @json_option
 def export(kind: str, city: str | None, all_cities: bool, period: str | None, out: str,
@@ -33,7 +33,7 @@ def export(kind: str, city: str | None, all_cities: bool, period: str | None, ou
         sheets, records = certification_list(context(), kind, city=city, all_cities=all_cities)
     else:
         sheets, records = attachment(context(), kind, city=city, all_cities=all_cities, period=period), []
-    path = write(sheets, out)
+    path = write(sheets, out, simulation=context().simulation)
     rows = sum(len(s.rows) for s in sheets)
     if as_json:
         emit_json({"kind": kind, "title": sheets[0].title, "out": str(path), "rows": rows,

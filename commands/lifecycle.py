@@ -27,26 +27,28 @@ def _data(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--month", default=None, help="Evaluation month YYYY-MM.")
 @click.option("--grade", default=None, help="Achieved grade (certify).")
 @click.option("--override-window", is_flag=True, help="province_admin: act outside the window.")
+@click.option("--effective", default=None, metavar="YYYY-MM-DD",
+              help="province_admin: the day a decision taken on paper took effect (with --reason).")
 @click.option("--file", "file", type=click.Path(dir_okay=False), default=None,
               help="CSV of events (code,event,reason,...), applied all or nothing.")
 @json_option
 def advance(code: str | None, event: str | None, reason: str, data: tuple[str, ...],
             target_grade: str | None, consent: str | None, month: str | None, grade: str | None,
-            override_window: bool, file: str | None, as_json: bool) -> None:
+            override_window: bool, effective: str | None, file: str | None, as_json: bool) -> None:
     """Move an enterprise's participation: campaign advance CODE EVENT [options]."""
     from workflow.lifecycle import Request
     from workflow.lifecycle import advance as do_advance
 
     ctx = context()
     if file:
-        if code or event:
-            raise click.UsageError("--file 与 CODE EVENT 不能同时使用")
+        if code or event or effective:
+            raise click.UsageError("--file 与 CODE EVENT、--effective 不能同时使用（批量补录用 effective 列）")
         _batch(ctx, file, as_json)
         return
     if not code or not event:
         raise click.UsageError("用法：campaign advance CODE EVENT，或 campaign advance --file FILE.csv")
     r = do_advance(ctx, Request(code, event, reason, _data(data), target_grade, consent, month,
-                                grade, override_window))
+                                grade, override_window, effective))
     if as_json:
         emit_json(r)
         return
@@ -98,10 +100,15 @@ def status(as_json: bool) -> None:
     from workflow.queries import status as do_status
     from workflow.states import STATE_ZH
 
-    r = do_status(context())
+    ctx = context()
+    r = do_status(ctx)
     if as_json:
-        emit_json(r)
+        emit_json({**r, "simulation": ctx.simulation})
         return
+    if ctx.simulation:
+        from workflow.simulation import MARK
+
+        click.echo(f"{MARK}本数据库为模拟数据，不是真实记录 (simulation database)")
     states = [s for s, n in r["by_state"].items() if n]
     table(f"{r['year']} 年行动进展（截至 {r['as_of']}，共 {r['total']} 家）",
           ["城市", *[STATE_ZH[s] for s in states]],

@@ -27,10 +27,21 @@ def report() -> None:
     """Where the campaign stands: targets, funnel, overdue items, a dashboard page."""
 
 
+def _simulated(r: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """A simulation's reports say so: a last line in text, `"simulation": true` in JSON."""
+    if not context().simulation:
+        return r
+    if not as_json:
+        from workflow.simulation import MARK
+
+        click.get_current_context().call_on_close(lambda: click.echo(f"{MARK}本报告来自模拟数据库，不是真实工作数据"))
+    return {**r, "simulation": True}
+
+
 @report.command("targets")
 @click.option("--city", default=None, help="One reporting unit (the province total is always shown).")
 @json_option
-@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), default=None,
+@click.option("--xlsx", "xlsx", type=click.Path(), default=None,
               help="Also write the table as a printable workbook.")
 def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
     """Per city: target, counted as new, in the pipeline, gap; the province against 600."""
@@ -39,12 +50,13 @@ def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
     if as_json and xlsx:
         raise click.UsageError("--json 与 --xlsx 只能选一个")
     if xlsx:
+        from workflow.errors import InvalidInput
         from workflow.writers import check_out
 
-        if not xlsx.lower().endswith(".xlsx"):
-            raise click.BadParameter("须以 .xlsx 结尾", param_hint="--xlsx")
         check_out(xlsx, "--xlsx")
-    r = do_targets(context(), city)
+        if not xlsx.lower().endswith(".xlsx"):
+            raise InvalidInput(f"--xlsx {xlsx} 须以 .xlsx 结尾 (unsupported file type)")
+    r = _simulated(do_targets(context(), city), as_json or bool(xlsx))
     if as_json:
         emit_json(r)
         return
@@ -52,7 +64,7 @@ def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
         from workflow.report_sheets import targets_sheet
         from workflow.writers import write
 
-        click.echo(f"已写入 {write([targets_sheet(r)], xlsx)}")
+        click.echo(f"已写入 {write([targets_sheet(r)], xlsx, simulation=context().simulation)}")
         return
     p = r["province"]
     rows: list[list[Any]] = [[_short(c["city"]), c["target"], c["achieved"], _bar(c["progress"]),
@@ -75,7 +87,7 @@ def funnel(city: str | None, as_json: bool) -> None:
     """Participations by stage and city, and the grade transitions (from → achieved)."""
     from workflow.reports import funnel as do_funnel
 
-    r = do_funnel(context(), city)
+    r = _simulated(do_funnel(context(), city), as_json)
     if as_json:
         emit_json(r)
         return
@@ -98,7 +110,7 @@ def overdue(city: str | None, as_json: bool) -> None:
     """City × deliverable: pending, late and overdue; enterprises missing evaluations or replies."""
     from workflow.overdue import matrix
 
-    r = matrix(context(), city)
+    r = _simulated(matrix(context(), city), as_json)
     if as_json:
         emit_json(r)
         return

@@ -10,15 +10,21 @@ from cli import context, emit_json, json_option
 @click.command()
 @click.option("--calendar", "calendar_file", type=click.Path(dir_okay=False),
               help="Campaign calendar TOML (default: Henan 2024).")
-def init(calendar_file: str | None) -> None:
-    """Create the schema and load the campaign calendar (safe to run again)."""
+@click.option("--simulation", is_flag=True,
+              help="A simulation database (demo, training, tests): CAMPAIGN_NOW sets its clock and every "
+                   "output says 模拟. Only on a database with no entries yet.")
+def init(calendar_file: str | None, simulation: bool) -> None:
+    """Create the schema and load the campaign calendar (safe to run again).
+
+    After the first actor exists, only a province_admin loads another campaign year."""
     from workflow.setup import init as do_init
 
-    result = do_init(context(), calendar_file)
+    result = do_init(context(simulating=simulation), calendar_file, simulation_db=simulation)
+    mark = "【模拟 SIMULATION】" if result["simulation"] else ""
     if result["created"]:
-        click.echo(f"已初始化 {result['year']} 年行动：{result['cities']} 个报送单位 (initialised)")
+        click.echo(f"{mark}已初始化 {result['year']} 年行动：{result['cities']} 个报送单位 (initialised)")
     else:
-        click.echo(f"{result['year']} 年行动已初始化，无变化 (already initialised; nothing changed)")
+        click.echo(f"{mark}{result['year']} 年行动已初始化，无变化 (already initialised; nothing changed)")
 
 
 @click.group()

@@ -20,6 +20,14 @@ from . import (
 )
 
 BUSY_TIMEOUT_MS = 30_000
+BACKENDS = ("sqlite", "postgresql")
+
+
+class DatabaseUnusable(ValueError):
+    """The --db value names no database this engine can use (unsupported kind, malformed URL, a SQLite
+    file that does not exist): one line, exit 1, nothing created."""
+
+    exit_code = 1
 
 
 def normalise_url(url: str) -> str:
@@ -35,9 +43,20 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def _backend(url: str) -> str:
+    try:
+        backend = make_url(url).get_backend_name()
+    except Exception:
+        raise DatabaseUnusable("数据库地址无法识别：请检查 --db / CAMPAIGN_DB（SQLite 文件路径或 "
+                               "postgresql://…）(malformed database URL)") from None
+    if backend not in BACKENDS:
+        raise DatabaseUnusable(f"不支持的数据库 {backend}：仅支持 SQLite 与 PostgreSQL (unsupported database)")
+    return backend
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
+    if _backend(url) != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
@@ -48,9 +67,7 @@ def make_engine(url: str) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            with contextlib.suppress(Exception):  # read-only file: the write itself will report it
-                cur.execute("PRAGMA journal_mode=WAL")
+        _wal(cur)
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -61,11 +78,33 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _wal(cur: Any) -> None:
+    """WAL mode, except on an empty database: setting it writes a header, and only `init` or
+    `db upgrade` may turn an empty file into a database (create_schema sets it then)."""
+    if cur.execute("PRAGMA page_count").fetchone()[0] == 0:
+        return
+    if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        with contextlib.suppress(Exception):  # read-only file: the write itself will report it
+            cur.execute("PRAGMA journal_mode=WAL")
+
+
+def missing_file(engine: Engine) -> Path | None:
+    """The SQLite file `engine` names, when it does not exist (connecting would create it)."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or not url.database or url.database == ":memory:" or url.query.get("mode"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
+
+
 def create_schema(engine: Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     from . import migrate
 
     migrate.upgrade(engine)
+    if is_sqlite(engine):
+        with engine.connect() as conn:
+            _wal(conn.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
 
 
 def schema_exists(engine: Engine) -> bool:
@@ -78,6 +117,9 @@ class UnitOfWork:
     """One transaction. Rolls back unless commit() was called."""
 
     def __init__(self, engine: Engine) -> None:
+        if (path := missing_file(engine)) is not None:  # a unit of work never creates the database
+            raise DatabaseUnusable(f"数据库文件 {path} 不存在：请检查 --db / CAMPAIGN_DB，或先运行 campaign init "
+                                   "(no such database file; nothing was created)")
         self.engine = engine
         self.session = Session(engine, expire_on_commit=False)
         self._committed = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -50,10 +50,24 @@ class DeliveryAttempt(SQLModel, table=True):
     error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+def _active_once(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the active contacts only: the same address is never active twice for one
+    receiving unit (a removed contact's address may be added again)."""
+    condition = text(f"active AND {where}")
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
+
+
 class Contact(SQLModel, table=True):
-    """Who receives a city's notices (city None: the province)."""
+    """Who receives a city's notices (city None: the province). An address is active at most once
+    per city (partial unique indexes; NULL is never equal to NULL, hence separate province ones)."""
 
     __tablename__ = "contact"
+    __table_args__ = (
+        _active_once("uq_contact_city_email", "city", "email", where="city IS NOT NULL AND email IS NOT NULL"),
+        _active_once("uq_contact_city_webhook", "city", "webhook", where="city IS NOT NULL AND webhook IS NOT NULL"),
+        _active_once("uq_contact_province_email", "email", where="city IS NULL AND email IS NOT NULL"),
+        _active_once("uq_contact_province_webhook", "webhook", where="city IS NULL AND webhook IS NOT NULL"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     city: str | None = Field(default=None, index=True)
     name: str = ""

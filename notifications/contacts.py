@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from hashlib import sha256
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.notices import Contact
@@ -40,7 +43,25 @@ def validate_webhook(value: str) -> str:
 
 def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | None = None,
         name: str = "") -> dict[str, Any]:
-    """Add a contact for a city ('省级' for the province); audited in the same transaction."""
+    """Add a contact for a city ('省级' for the province); audited in the same transaction. An address
+    already active for that unit is refused (the database's unique indexes settle a race); every
+    refusal is recorded."""
+    return _recorded(ctx, "contact_add", lambda: _add(ctx, city=city, email=email, webhook=webhook, name=name))
+
+
+def _recorded(ctx: Context, event: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    from workflow.errors import CampaignError
+    from workflow.ledger import record_refusal
+
+    try:
+        return work()
+    except CampaignError as exc:
+        record_refusal(ctx, actor=ctx.actor, code=None, event=event, reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
+
+
+def _add(ctx: Context, *, city: str, email: str | None, webhook: str | None, name: str) -> dict[str, Any]:
     from models.db import UnitOfWork
     from workflow.actors import lookup
     from workflow.ledger import Entry, Ledger
@@ -55,20 +76,31 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
         cname = unit(s, city)
         role = permissions.authorize(s, actor, "contact_add", city=cname, code=None)
         if _exists(s, cname, email, webhook):
-            raise InvalidInput(f"{cname or '省级'}已有相同的联系人地址 (contact exists)")
+            raise _duplicate(cname)
         created = utc_iso(ctx.wall.now())
-        result = s.connection().execute(insert(_C).values(
-            city=cname, name=name.strip(), email=email, webhook=webhook, active=True, created_at=created))
+        try:
+            result = s.connection().execute(insert(_C).values(
+                city=cname, name=name.strip(), email=email, webhook=webhook, active=True, created_at=created))
+        except IntegrityError as exc:  # the same address added at the same moment by someone else
+            if "uq_contact_" not in str(exc.orig):
+                raise
+            raise _duplicate(cname) from None
         cid = int(result.inserted_primary_key[0])  # type: ignore[index]
         shown = _shown(cid, cname, name.strip(), email, webhook)
         Ledger(s, ctx).append(Entry(None, None, cname, "contact_add", None, None, actor.name,
-                                    role, "", {k: v for k, v in shown.items() if k != "active"}))
+                                    role, "", {**{k: v for k, v in shown.items() if k != "active"},
+                                               **({"webhook_sha256": sha256(webhook.encode()).hexdigest()}
+                                                  if webhook else {})}))
         uow.commit()
     return shown
 
 
 def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
     """Stop sending to a contact (kept, marked inactive; audited)."""
+    return _recorded(ctx, "contact_remove", lambda: _remove(ctx, contact_id))
+
+
+def _remove(ctx: Context, contact_id: int) -> dict[str, Any]:
     from models.db import UnitOfWork
     from workflow.actors import lookup
     from workflow.ledger import Entry, Ledger
@@ -91,10 +123,15 @@ def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
     return shown
 
 
+def _duplicate(city: str | None) -> InvalidInput:
+    return InvalidInput(f"{city or '省级'}已有相同的在用联系人地址，未重复登记 (contact exists)")
+
+
 def _exists(s: Session, city: str | None, email: str | None, webhook: str | None) -> bool:
+    """An active contact of the unit already has one of these addresses."""
     same_city = _C.c.city.is_(None) if city is None else _C.c.city == city
     for column, value in ((_C.c.email, email), (_C.c.webhook, webhook)):
-        if value and s.execute(select(_C.c.id).where(same_city, column == value)).first():
+        if value and s.execute(select(_C.c.id).where(same_city, _C.c.active.is_(True), column == value)).first():
             return True
     return False
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -91,11 +91,21 @@ def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: st
     if exists(session, key):
         return None
     templates, timeout = templating()
-    return _insert_one(session, _row(spec.name, key, city, code, due, context, created_at, templates, timeout))
+    return _insert_one(session, _row(spec.name, key, city, code, due, context, created_at, templates, timeout,
+                                     simulated(session)))
+
+
+def simulated(session: Session) -> bool:
+    """A simulation's notices say so in their title and first line (模拟), wherever they are delivered."""
+    from workflow.simulation import SIMULATION, kind
+
+    engine = session.get_bind()
+    return isinstance(engine, Engine) and kind(engine) == SIMULATION
 
 
 def _row(kind: str, key: str, city: str | None, code: str | None, due: date | None,
-         context: Mapping[str, Any], created_at: str, templates: Path | None, timeout: float) -> dict[str, Any]:
+         context: Mapping[str, Any], created_at: str, templates: Path | None, timeout: float,
+         simulation: bool = False) -> dict[str, Any]:
     """The notice row: rendered, or stored as failed with the render error (retried later)."""
     ctx = full_context(context, city=city, code=code, due=due, created_at=created_at)
     outcome = try_render(kind, ctx, templates, timeout)
@@ -107,7 +117,11 @@ def _row(kind: str, key: str, city: str | None, code: str | None, due: date | No
         row.update(status="failed", subject="", body="", template=outcome.template,
                    error=str(outcome), next_attempt_at=backoff(0, at))
     else:
-        row.update(status="pending", subject=outcome.subject, body=outcome.body,
+        from workflow.simulation import MARK
+
+        mark = f"\n{MARK}模拟数据，非正式通知\n" if simulation else ""
+        row.update(status="pending", subject=outcome.subject, body=outcome.body.rstrip("\n") + "\n" + mark
+                   if simulation else outcome.body,
                    template=outcome.template, error="", next_attempt_at=None)
     return row
 
@@ -141,11 +155,13 @@ def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str,
     for n in range(0, len(wanted), chunk):
         seen.update(conn.execute(_EXISTING, {"keys": wanted[n:n + chunk]}).scalars())
     templates, timeout = templating()
+    marked = simulated(session)
     rows, where = list[dict[str, Any]](), list[int]()
     for n, (i, spec) in enumerate(zip(items, specs, strict=True)):
         if i.key not in seen:
             seen.add(i.key)
-            rows.append(_row(spec.name, i.key, i.city, i.code, i.due, i.context, created_at, templates, timeout))
+            rows.append(_row(spec.name, i.key, i.city, i.code, i.due, i.context, created_at, templates, timeout,
+                             marked))
             where.append(n)
     out: list[int | None] = [None] * len(items)
     if not rows:

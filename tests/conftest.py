@@ -103,7 +103,7 @@ def sqlite_cli(tmp_path: Path) -> Cli:
 
 def bootstrap(cli: Cli, now: str = "2024-05-06") -> None:
     """init + a province admin, a 许昌 coordinator and reviewer, an expert, a province reviewer."""
-    cli("init", now=now)
+    cli("init", "--simulation", now=now)
     cli("actor", "add", "省管理员", "--role", "province_admin", now=now)
     for name, role, city in (("许昌联络员", "city_coordinator", "许昌市"),
                              ("许昌评审", "city_reviewer", "许昌市"),
@@ -122,6 +122,30 @@ def campaign(cli: Cli) -> Cli:
         actor="许昌联络员")
     cli("assign", CODE, "--expert", "王专家", now="2024-05-06", actor="许昌联络员")
     return cli
+
+
+@pytest.fixture
+def provisioned(pg_url: str, tmp_path: Path) -> Cli:
+    """A provisioned PostgreSQL campaign (the insider tests: tests/integration/insider.py)."""
+    from tests.integration.insider import provision
+
+    return provision(pg_url, tmp_path)
+
+
+@pytest.fixture
+def xc_login(provisioned: Cli) -> Iterator[str]:
+    """The 许昌市 coordinator's own (person) login."""
+    from tests.integration.insider import person_login
+
+    yield from person_login(provisioned, city="许昌市", role="city_coordinator", actor="许昌联络员")
+
+
+@pytest.fixture
+def province_login(provisioned: Cli) -> Iterator[str]:
+    """The province admin's own (person) login."""
+    from tests.integration.insider import person_login
+
+    yield from person_login(provisioned, city=None, role="province_admin", actor="省管理员")
 
 
 FIGURES: list[str] = []  # what the stress tests measured, shown at the end of every run

@@ -11,7 +11,7 @@ from models.access import Assignment, Conflict
 from models.tables import Actor, City, Enterprise, table
 
 from . import creditcode, permissions
-from .actors import ActorRecord, find, lookup
+from .actors import ActorRecord, find, lookup, serialise_actor_changes
 from .clock import utc_iso
 from .context import Context
 from .errors import InvalidInput, NotFound, Refused
@@ -102,9 +102,11 @@ def declare_conflict(ctx: Context, name: str, code: str, reason: str) -> dict[st
 
 
 def deactivate(ctx: Context, name: str) -> dict[str, Any]:
-    """Deactivate an actor (province_admin only); their history stays attributed to them."""
+    """Deactivate an actor (province_admin only); their history stays attributed to them. Actor
+    changes are serialised, so two admins deactivating each other at once leave one."""
 
     def work(s: Session) -> dict[str, Any]:
+        serialise_actor_changes(s)
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "actor_deactivate", city=None, code=None)
         aid, who = actor_row(s, name)
@@ -115,9 +117,11 @@ def deactivate(ctx: Context, name: str) -> dict[str, Any]:
                 _A.active.is_(True), _A.roles.contains("province_admin"))).scalar_one()
             if admins <= 1:
                 raise Refused("权限：不能停用最后一名在用的省级管理员 (last province_admin)", rule="权限")
-        s.connection().execute(update(table(Actor)).where(_A.id == aid).values(active=False))
+        # the entry first: an admin may deactivate themselves, and the database checks that the
+        # entry's actor is active when it is written
         seq, _ = Ledger(s, ctx).append(Entry(None, None, who.city, "actor_deactivate", None, None, actor.name,
                                              role, "", {"name": who.name, "roles": list(who.roles)}))
+        s.connection().execute(update(table(Actor)).where(_A.id == aid).values(active=False))
         return {"name": who.name, "active": False, "seq": seq}
 
     return audited(ctx, "actor_deactivate", None, work)

@@ -95,7 +95,7 @@ def log(ctx: Context, *, actor: str | None = None, city: str | None = None, code
     return [{**dict(r._mapping), "payload": json.loads(r.payload)} for r in rows]
 
 
-def write_xlsx(rows: list[dict[str, Any]], path: str) -> str:
+def write_xlsx(rows: list[dict[str, Any]], path: str, *, simulation: bool = False) -> str:
     """The filtered log as a printable workbook (one row per entry, the payload as JSON)."""
     from .audit import canonical_json
     from .sheets import Column, Sheet
@@ -109,4 +109,4 @@ def write_xlsx(rows: list[dict[str, Any]], path: str) -> str:
                   [[r["seq"], r["effective_at"], r["actor"], r["role"], r["event"], r["code"], r["city"],
                     r["from_state"], r["to_state"], r["reason"], canonical_json(r["payload"]), r["recorded_at"]]
                    for r in rows])
-    return str(write([sheet], path))
+    return str(write([sheet], path, simulation=simulation))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
 from models.tables import Actor, City, table
 
 from .context import Context
 from .errors import InvalidInput, NotFound, Refused
+from .identifiers import clean_identifier
 
 _A, _C = table(Actor).c, table(City).c
 
@@ -34,13 +36,38 @@ class ActorRecord:
 
 
 SYSTEM = ActorRecord("system", ("system",), None)
+_ACTORS_LOCK = 727_0012  # PostgreSQL advisory lock: one actor change (add, deactivate) at a time
+
+
+def serialise_actor_changes(session: Session) -> None:
+    """Make this transaction the only one changing actors until it ends, before it reads anything:
+    the bootstrap check of the first `actor add` and the last-province-admin check of a deactivation
+    then see every committed change. PostgreSQL takes a transaction-level advisory lock; on SQLite
+    every write transaction starts with BEGIN IMMEDIATE, which already serialises writers."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ACTORS_LOCK})
+
+
+def actor_name(text_: str) -> str:
+    """A new actor's name in its one normal form (NFKC, stripped); zero-width and control characters
+    and the scheduler's reserved name are refused."""
+    name = clean_identifier(text_, "操作人名称")
+    if name.casefold() == SYSTEM.name:
+        raise InvalidInput(f"操作人名称 '{name}' 是系统（调度器）保留的名称，请换一个 (reserved name)")
+    return name
+
+
+def _typed(name: str) -> str:
+    """A name as typed (--actor, an argument) in the form names are stored in; not validated."""
+    return unicodedata.normalize("NFKC", name).strip()
 
 
 def find(session: Session, name: str) -> tuple[int, ActorRecord] | None:
     """(id, record) of a registered actor, active or not; None if there is no such actor."""
     row = session.execute(
         select(_A.id, _A.name, _A.roles, _C.name, _A.active)
-        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == name)
+        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == _typed(name))
     ).one_or_none()
     return None if row is None else (int(row[0]), ActorRecord(row[1], tuple(row[2].split(",")), row[3],
                                                               bool(row[4])))
@@ -105,13 +132,12 @@ def _add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> d
     from .ledger import Entry, Ledger
 
     roles = validate_roles(roles)
-    name = name.strip()
-    if not name:
-        raise InvalidInput("操作人名称不能为空")
+    name = actor_name(name)
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
+        serialise_actor_changes(s)
         bootstrap = count(s) == 0
-        if bootstrap and ctx.actor and ctx.actor != name:
+        if bootstrap and ctx.actor and _typed(ctx.actor) != name:
             raise Refused(f"尚无任何操作人：第一个操作人由其本人登记，请去掉 --actor/CAMPAIGN_ACTOR 或设为 {name} "
                           f"(the first actor is added as itself; '{ctx.actor}' is not registered)", rule="actor")
         acting = ActorRecord(name, roles, None) if bootstrap else lookup(s, ctx.actor)
@@ -125,7 +151,10 @@ def _add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> d
             raise InvalidInput(f"角色 {', '.join(sorted(needs_city))} 须用 --city 指定所属城市")
         if s.execute(select(_A.id).where(_A.name == name)).first():
             raise InvalidInput(f"操作人 '{name}' 已存在 (actor exists)")
-        s.add(Actor(name=name, roles=",".join(roles), city_id=cid, active=True))
+        # written before its audit entry: on a provisioned PostgreSQL database the entry's actor and
+        # role are checked against this table (the first actor's own entry included)
+        s.connection().execute(insert(table(Actor)).values(name=name, roles=",".join(roles), city_id=cid,
+                                                           active=True))
         Ledger(s, ctx).append(Entry(None, None, cname, "actor_add", None, None, acting.name,
                                     acting.role, "", {"name": name, "roles": list(roles),
                                                       "city": cname, "bootstrap": bootstrap}))

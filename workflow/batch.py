@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import InvalidInput
 from .lifecycle import Request
 
-_KNOWN = {"code", "event", "reason", "target_grade", "consent", "month", "grade"}
+_KNOWN = {"code", "event", "reason", "target_grade", "consent", "month", "grade", "effective"}
 
 
 def read_events(path: str | Path) -> list[tuple[int, Request]]:
@@ -27,7 +27,8 @@ def read_events(path: str | Path) -> list[tuple[int, Request]]:
                 out.append((reader.line_num, Request(
                     (row.get("code") or "").strip(), (row.get("event") or "").strip(),
                     row.get("reason") or "", data, target_grade=opt("target_grade"),
-                    consent=opt("consent"), month=opt("month"), grade=opt("grade"))))
+                    consent=opt("consent"), month=opt("month"), grade=opt("grade"),
+                    effective=opt("effective"))))  # a backlog: the day each decision took effect
             return out
     except FileNotFoundError:
         raise InvalidInput(f"找不到文件 {p}") from None

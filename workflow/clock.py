@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,17 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OffsetClock:
+    """Real time as another machine tells it: the system clock plus an offset measured once
+    (the PostgreSQL server's, so everyone working on a shared database shares one clock)."""
+
+    offset: timedelta
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 @dataclass(frozen=True)
@@ -43,8 +54,22 @@ def parse_instant(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
 
 
-def from_env(value: str | None) -> Clock:
-    return FixedClock(parse_instant(value)) if value else SystemClock()
+def parse_day(text: str, what: str = "日期") -> date:
+    """A calendar day YYYY-MM-DD (Asia/Shanghai), or one clear line."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{what} '{text.strip()}' 应为 YYYY-MM-DD (not a date)") from None
+
+
+def on_day(day: date) -> datetime:
+    """09:00 Asia/Shanghai on `day`: the instant a bare date stands for (as in CAMPAIGN_NOW)."""
+    return datetime.combine(day, time(9, 0), SHANGHAI)
+
+
+def parse_stored(text: str) -> datetime:
+    """A stored UTC ISO instant (`utc_iso`) back to an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def local_date(moment: datetime) -> date:

@@ -20,6 +20,7 @@ class Context:
     year: int | None = None  # which campaign; None picks the current one
     home: Path = field(default_factory=Path.cwd)  # where documents and the outbox live
     simulation: bool = False  # the database was initialised as a simulation (demo, tests): outputs say 模拟
+    clock_override: bool = False  # `clock` came from CAMPAIGN_NOW: the ledger writes it only in a simulation
 
     def now(self) -> datetime:
         return self.clock.now()

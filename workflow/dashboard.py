@@ -27,8 +27,12 @@ COLORS = {"achieved": "#2f855a", "pipeline": "#90cdf4", "target": "#e2e8f0", "ph
 
 
 def render(targets: dict[str, Any], funnel: dict[str, Any], overdue: dict[str, Any],
-           phases: list[dict[str, Any]], dues: list[dict[str, Any]], today: date) -> str:
-    title = f"{escape(targets['name'])} — 进展看板"
+           phases: list[dict[str, Any]], dues: list[dict[str, Any]], today: date, *,
+           simulation: bool = False) -> str:
+    from .simulation import MARK
+
+    mark = MARK if simulation else ""
+    title = f"{mark}{escape(targets['name'])} — 进展看板"
     body = "".join((_kpis(targets), _targets(targets), _funnel(funnel), _overdue(overdue),
                     _timeline(phases, dues, today)))
     return (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title>"

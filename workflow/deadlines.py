@@ -20,7 +20,7 @@ from .actors import city_id, lookup
 from .campaigns import CampaignRef
 from .clock import utc_iso
 from .context import Context
-from .documents import Stored, store
+from .documents import Stored, discard, store
 from .errors import InvalidInput, Refused
 from .ledger import Entry, Ledger, audited
 from .plan import Deliverable, Due
@@ -54,13 +54,20 @@ class Slot:
 def submit(ctx: Context, *, city: str, kind: str, period: str | None, file: str | None,
            note: str, generate: bool = False) -> dict[str, Any]:
     """Record a city's submission; the file (given, or with `generate` built from the data now) is
-    copied into the document store. Late is allowed."""
-    return audited(ctx, "submit_deliverable", None,
-                   lambda s: _submit(s, ctx, city, kind, period, file, note, generate))
+    copied into the document store. Late is allowed. All or nothing: if the submission is not
+    recorded, the file it copied is removed again."""
+    stored: list[Stored] = []
+    try:
+        return audited(ctx, "submit_deliverable", None,
+                       lambda s: _submit(s, ctx, city, kind, period, file, note, generate, stored))
+    except BaseException:
+        for doc in stored:
+            discard(ctx.home, doc)
+        raise
 
 
 def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, file: str | None,
-            note: str, generate: bool = False) -> dict[str, Any]:
+            note: str, generate: bool, stored: list[Stored]) -> dict[str, Any]:
     actor = lookup(s, ctx.actor)
     camp = loaded.campaign(s, ctx)
     d = camp.plan.deliverables.get(kind)
@@ -83,11 +90,14 @@ def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, 
     doc: Stored | None = None
     if generate:
         with tempfile.TemporaryDirectory(prefix="campaign-") as tmp:
-            doc = store(ctx.home, camp.year, cname, stem, GENERATED[kind](s, camp, cname, today, Path(tmp)))
+            doc = store(ctx.home, camp.year, cname, stem, GENERATED[kind](s, camp, cname, today, Path(tmp),
+                                                                              simulation=ctx.simulation))
     elif file:
         doc = store(ctx.home, camp.year, cname, stem, Path(file))
+    stored.extend([doc] if doc else [])
     late = today > due.due
     payload = {"kind": kind, "period": due.period, "due": due.due.isoformat(), "late": late,
+               "submitted_on": today.isoformat(),
                **({"file": doc.name, "sha256": doc.sha256, "path": doc.path} if doc else {}),
                **({"generated": True} if generate else {})}
     seq, _ = Ledger(s, ctx).append(Entry(None, camp.year, cname, "submit_deliverable", None, None,

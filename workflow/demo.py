@@ -100,7 +100,7 @@ def _actor_for(event: str, city: str) -> str:
 
 
 def setup_province(ctx: Context, home: Path, n: int, seed: int) -> dict[str, Any]:
-    init(ctx)
+    init(ctx, simulation_db=True)
     ctx.actor = None
     actors.add(ctx, PROVINCE_ADMIN, ("province_admin",), None)
     ctx.actor = PROVINCE_ADMIN
@@ -425,7 +425,7 @@ def write_lists(ctx: Context, folder: Path) -> dict[str, int]:
 
     folder.mkdir(parents=True, exist_ok=True)
     sheets, rows = certification_list(ctx, "positive-list")
-    write(sheets, folder / "正面清单.xlsx")
+    write(sheets, folder / "正面清单.xlsx", simulation=ctx.simulation)
     city_sheets, _ = certification_list(ctx, "emission-list", all_cities=True)
-    write(city_sheets, folder / "应急减排清单.xlsx")
+    write(city_sheets, folder / "应急减排清单.xlsx", simulation=ctx.simulation)
     return {"positive": len(rows), "cities": len(city_sheets)}

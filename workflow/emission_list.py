@@ -107,12 +107,13 @@ def sheet(lst: Listing) -> Sheet:
         footer=SIGNATURE)
 
 
-def generate(s: Session, camp: CampaignRef, city: str, today: date, folder: Path) -> Path:
+def generate(s: Session, camp: CampaignRef, city: str, today: date, folder: Path, *,
+             simulation: bool = False) -> Path:
     """Write the city's list as XLSX into `folder` (for a deliverable submission); return the file."""
     from .writers import write
 
     lst = listing(s, camp, city, today)
-    return write([sheet(lst)], folder / f"{lst.city}应急减排清单.xlsx")
+    return write([sheet(lst)], folder / f"{lst.city}应急减排清单.xlsx", simulation=simulation)
 
 
 def _zh(day: date) -> str:

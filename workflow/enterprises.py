@@ -235,6 +235,9 @@ def show(ctx: Context, code: str) -> dict[str, Any]:
 
 def listing(ctx: Context, *, city: str | None = None, state: str | None = None,
             limit: int | None = None) -> Iterable[dict[str, Any]]:
+    state = _state(state) if state else None
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"--limit 应为正整数，收到 {limit} (positive number expected)")
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         q = _listing(s, ctx)
@@ -246,3 +249,15 @@ def listing(ctx: Context, *, city: str | None = None, state: str | None = None,
         if limit:
             q = q.limit(limit)
         return [_record(r) for r in s.execute(q)]
+
+
+def _state(text: str) -> str:
+    """A --state filter: a state's name or its Chinese label; anything else is refused with the list."""
+    from .states import STATE_ZH, STATES
+
+    raw = text.strip()
+    found = raw if raw in STATES else next((s for s in STATES if STATE_ZH[s] == raw), None)
+    if found is None:
+        choices = "、".join(f"{s}（{STATE_ZH[s]}）" for s in STATES)
+        raise InvalidInput(f"未知状态 {text!r}，可选：{choices} (unknown state)")
+    return found

@@ -35,7 +35,7 @@ TITLES = {  # used when the campaign's calendar lacks the deliverable
     "attachment4": ("附件4", "XX企业绩效提升跟踪评估情况"),
     "attachment5": ("附件5", "XX市绩效提升培育验收通过企业名单"),
 }
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"\A[0-9]{4}-(0[1-9]|1[0-2])\Z")  # not `$`: it matches before a newline
 _BASE = (Column("序号", 6, True), Column("企业名称", 30), Column("统一社会信用代码", 22),
          Column("区县", 10), Column("行业", 10))
 COLUMNS = {
@@ -99,8 +99,8 @@ def _deliverable(camp: CampaignRef, kind: str) -> Deliverable | None:
 
 def scope(camp: CampaignRef, kind: str, period: str | None, today: date) -> Scope:
     """Validate --period against the plan; attachment4 defaults to this month."""
-    if period is not None and not _MONTH.match(period):
-        raise InvalidInput(f"--period 应为 YYYY-MM，收到 '{period}'")
+    if period is not None and not _MONTH.fullmatch(period):
+        raise InvalidInput(f"--period 应为 YYYY-MM，收到 {period!r}")
     d = _deliverable(camp, kind)
     if kind == "attachment4":
         month = period or today.strftime("%Y-%m")

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import grades
 from .errors import InvalidInput
+from .identifiers import clean_identifier
 
 ABCD, LEADING = "ABCD", "引领性"
 SCALE_GRADES = {ABCD: grades.ABCD, LEADING: grades.LEADING}
@@ -32,8 +33,10 @@ class Vocabulary:
         return "、".join(self.industries)
 
     def normalise(self, text: str) -> str:
-        """The canonical industry for `text`, or InvalidInput naming the choices."""
-        raw = "".join((text or "").split())
+        """The canonical industry for `text` (NFKC; an invisible or control character is refused, so
+        that '钢铁' with a zero-width space cannot pass for another industry), or InvalidInput naming
+        the choices."""
+        raw = "".join(clean_identifier(text or "", "行业").split())
         if raw in self.industries:
             return raw
         for ind in self.industries.values():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, insert, select, text
 from sqlmodel import Session
@@ -14,6 +16,7 @@ from sqlmodel import Session
 from models.db import UnitOfWork
 from models.tables import AuditEntry, Refusal
 
+from . import simulation
 from .audit import FIELDS, FORMAT, GENESIS, Verdict, canonical_json, entry_hash, verify_rows
 from .clock import utc_iso
 from .context import Context
@@ -57,7 +60,12 @@ class Entry:
 
 
 class Ledger:
-    """Appends to the chain within one transaction; the head is read once and kept."""
+    """Appends to the chain within one transaction; the head is read once and kept.
+
+    Each entry has two times: `effective_at`, when the event takes effect (the campaign clock, or
+    the date a province admin gives for a decision taken on paper), and `recorded_at`, when it was
+    written: on PostgreSQL the server's clock, read once per transaction after the chain lock.
+    A clock from CAMPAIGN_NOW is written only into a simulation database."""
 
     def __init__(self, session: Session, ctx: Context, *, hold: int = 0) -> None:
         """`hold`: keep up to that many appended rows and write them with one executemany
@@ -67,6 +75,7 @@ class Ledger:
         self.hold = hold
         self._held: list[tuple[Any, ...]] = []
         self._head: tuple[int, str] | None = None
+        self._server_time: str | None = None
 
     def flush(self) -> None:
         if self._held:
@@ -84,6 +93,10 @@ class Ledger:
             self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
         return self._head
 
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the chain's last entry in this transaction ((0, GENESIS) when empty)."""
+        return self._load_head()
+
     def _row(self, e: Entry, effective: str, recorded: str) -> tuple[Any, ...]:
         seq, prev = self._load_head()
         values = (seq + 1, prev, e.code, e.campaign_year, e.city, e.event, e.from_state,
@@ -93,8 +106,23 @@ class Ledger:
         self._head = (seq + 1, digest)
         return (*values, digest, FORMAT)
 
-    def append(self, e: Entry) -> tuple[int, str]:
-        row = self._row(e, utc_iso(self.ctx.now()), utc_iso(self.ctx.wall.now()))
+    def _recorded(self) -> str:
+        """When the entries are written: the database server's clock on PostgreSQL (one query per
+        transaction, after the chain lock so it follows the order of the chain), else the wall clock."""
+        if self._server_time is None:  # the first append of the transaction
+            if self.ctx.clock_override and not self.ctx.simulation:
+                raise simulation.refused()
+            self._server_time = ""
+            if self.session.connection().dialect.name == "postgresql":
+                self._load_head()
+                at = self.session.connection().execute(text("SELECT clock_timestamp()")).scalar_one()
+                self._server_time = utc_iso(at)
+        return self._server_time or utc_iso(self.ctx.wall.now())
+
+    def append(self, e: Entry, effective: datetime | None = None) -> tuple[int, str]:
+        """`effective`: when the event takes effect, if not now on the campaign clock."""
+        recorded = self._recorded()
+        row = self._row(e, utc_iso(effective or self.ctx.now()), recorded)
         if self.hold:
             self._held.append(row)
             if len(self._held) >= self.hold:
@@ -104,7 +132,8 @@ class Ledger:
         return row[0], row[-2]
 
     def append_many(self, entries: Sequence[Entry]) -> int:
-        effective, recorded = utc_iso(self.ctx.now()), utc_iso(self.ctx.wall.now())
+        recorded = self._recorded()
+        effective = utc_iso(self.ctx.now())
         rows = [self._row(e, effective, recorded) for e in entries]
         self.flush()
         if rows:
@@ -144,7 +173,7 @@ PARALLEL_MIN = 200_000  # entries from which `verify` splits the log between two
 
 
 def _stream(engine: Engine, lo: int | None = None, hi: int | None = None,
-            batch: int = 50_000) -> Iterator[Sequence[Any]]:
+            batch: int = 50_000) -> Generator[Sequence[Any], None, None]:
     """Rows (FIELDS..., hash, format) in seq order, seq in [lo, hi), through the raw DBAPI cursor."""
     cols = ", ".join((*FIELDS, "hash", "format"))
     mark = _MARKS.get(engine.dialect.paramstyle, "%s")
@@ -187,10 +216,23 @@ def _child(engine: Engine, lo: int, prev: str, digest: str | None, out: Any) -> 
         out.close()
 
 
-def _parallel(engine: Engine, digest: str | None) -> Verdict | None:
+class Sink(Protocol):
+    """What sees every row of a verification as it streams by (the replay of `workflow.projection`)."""
+
+    def feed(self, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]: ...
+
+
+class _Pass:
+    def feed(self, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+        return rows
+
+
+def _parallel(engine: Engine, digest: str | None, sink: Sink) -> Verdict | None:
     """Verify the two halves of the seq range at once (two processes): the second half's chain
-    starts from the stored hash before it. The verdict only when both halves are clean and meet;
-    None otherwise (the caller then walks the log in one pass, which names the first break)."""
+    starts from the stored hash before it. The parent streams the whole log through `sink` (one
+    pass), hashing the first half while the child hashes the second. The verdict only when both
+    halves are clean and meet; None otherwise (the caller then walks the log in one pass, which
+    names the first break)."""
     if engine.dialect.paramstyle not in _MARKS or (os.cpu_count() or 1) < 2:
         return None
     top = _scalar(engine, "SELECT MAX(seq) FROM audit_entry")
@@ -206,13 +248,25 @@ def _parallel(engine: Engine, digest: str | None) -> Verdict | None:
     proc.start()
     send.close()
     second: object = None
+    rows, rest = _stream(engine), list[Sequence[Any]]()
+
+    def first_half() -> Iterator[Sequence[Any]]:
+        for row in rows:
+            if row[0] >= mid:
+                rest.append(row)
+                return
+            yield row
+
     try:
-        first = verify_rows(_stream(engine, hi=mid), digest)
+        first = verify_rows(sink.feed(first_half()), digest)
         if first.broken is None and first.count == mid - 1:
+            for _ in sink.feed(itertools.chain(rest, rows)):  # the second half: replayed here, hashed there
+                pass
             second = recv.recv()
     except EOFError:
         pass
     finally:
+        rows.close()
         recv.close()
         if second is None:
             proc.kill()
@@ -223,22 +277,19 @@ def _parallel(engine: Engine, digest: str | None) -> Verdict | None:
                    first.digest_found or second.digest_found)
 
 
+S = TypeVar("S", bound=Sink)
+
+
+def verify_into(engine: Engine, digest: str | None, make: Callable[[], S]) -> tuple[Verdict, S]:
+    """Verify the chain and stream every row through a fresh `make()` in the same pass; a sink
+    that saw a broken or partial log is replaced by the one of the single-process walk."""
+    sink = make()
+    verdict = _parallel(engine, digest, sink)
+    if verdict is None:
+        sink = make()
+        verdict = verify_rows(sink.feed(_stream(engine)), digest)
+    return verdict, sink
+
+
 def verify(engine: Engine, digest: str | None = None) -> Verdict:
-    return _parallel(engine, digest) or verify_rows(_stream(engine), digest)
-
-
-def state_mismatches(engine: Engine, limit: int = 5) -> list[tuple[str, int, str, str | None]]:
-    """Participations whose state differs from the to_state of their last audit entry."""
-    sql = text("""
-        SELECT e.code, c.year, p.state, a.to_state
-        FROM participation p
-        JOIN enterprise e ON e.id = p.enterprise_id
-        JOIN campaign c ON c.id = p.campaign_id
-        LEFT JOIN (SELECT code, campaign_year, MAX(seq) AS seq FROM audit_entry
-                   WHERE to_state IS NOT NULL GROUP BY code, campaign_year) last
-               ON last.code = e.code AND last.campaign_year = c.year
-        LEFT JOIN audit_entry a ON a.seq = last.seq
-        WHERE a.to_state IS NULL OR a.to_state <> p.state
-        LIMIT :n""")
-    with engine.connect() as conn:
-        return [(r[0], r[1], r[2], r[3]) for r in conn.execute(sql, {"n": limit})]
+    return verify_into(engine, digest, _Pass)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,10 +14,10 @@ from sqlmodel import Session
 from models.db import UnitOfWork
 from models.tables import City, Enterprise, Evaluation, Participation
 
-from . import announcements, creditcode, grades, machine, permissions, rules
+from . import announcements, creditcode, effective, grades, machine, permissions, rules
 from .actors import SYSTEM, ActorRecord, lookup
 from .campaigns import CampaignRef, current
-from .clock import utc_iso
+from .clock import local_date, parse_day, parse_stored, utc_iso
 from .context import Context
 from .errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
 from .ledger import Entry, Ledger, insert_rows, record_refusal
@@ -51,6 +52,7 @@ class Request:
     month: str | None = None
     grade: str | None = None
     override_window: bool = False
+    effective: str | None = None  # YYYY-MM-DD: a decision taken on paper that day (province_admin)
 
 
 def _load(session: Session, code: str, campaign_id: int) -> tuple[Any, Any]:
@@ -191,7 +193,16 @@ class Preloaded:
         return self.rows[code]
 
 
+# What the engine itself writes into an event's audit payload: `--data` may not set these (the
+# replay of `audit verify` reads them as the event's effects).
+_RESERVED = frozenset({*_PART_COLUMNS, "consent", "month", "grade", "grade_from", "grade_to", "late",
+                       "override_window", "effective", "effective_reason", "accountable"})
+
+
 def _payload(req: Request) -> dict[str, Any]:
+    taken = sorted(k for k in req.data if k in _RESERVED)
+    if taken:
+        raise InvalidInput(f"--data 不能设置由系统记录的字段：{'、'.join(taken)} (reserved payload keys)")
     payload: dict[str, Any] = dict(req.data)
     for key in ("consent", "month", "grade"):
         value = getattr(req, key)
@@ -200,10 +211,10 @@ def _payload(req: Request) -> dict[str, Any]:
     return payload
 
 
-def _effects(req: Request, camp: CampaignRef, ctx: Context, ent: Any, part: Any,
+def _effects(req: Request, camp: CampaignRef, today: date, ent: Any, part: Any,
              facts: rules.Facts, late: bool) -> dict[str, Any]:
-    """Column changes the event makes on an existing participation."""
-    today, ev = ctx.today, req.event
+    """Column changes the event makes on an existing participation, on the day it takes effect."""
+    ev = req.event
     if ev == "enroll":  # 有进有出: a new cycle on the same row, from cultivation, as if enrolled afresh
         return {"cycle": part.cycle + 1, "starting_grade": ent.grade, "starting_rating_doc": ent.rating_doc,
                 "target_grade": facts.target_grade, "consent_ref": facts.payload["consent"],
@@ -250,6 +261,18 @@ def _decision_doc(camp: CampaignRef, event: str, seq: int) -> str:
     return f"{camp.plan.authority}{what}（审计#{seq}）"
 
 
+def _effective_at(ctx: Context, actor: ActorRecord, req: Request, code: str, part: Any) -> datetime:
+    """When the event takes effect: now on the campaign clock, or the day a province admin gives
+    (`--effective`, with a reason); never before the participation's previous event."""
+    previous = parse_stored(part.updated_at) if part is not None and part.updated_at else None
+    if req.effective is None:
+        return effective.after_previous(ctx.now(), previous, code)
+    permissions.authorize_role(actor, "effective_date")
+    if not req.reason.strip():
+        raise Refused("--effective 须用 --reason 说明理由（纸面决定的文号或说明） (reason required)", rule="reason")
+    return effective.on_paper(parse_day(req.effective, "生效日期"), ctx.now(), previous, code)
+
+
 def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
           actor: ActorRecord, req: Request, *, preloaded: Preloaded | None = None) -> dict[str, Any]:
     """Apply one event inside the caller's transaction; raise without writing on refusal."""
@@ -264,11 +287,13 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
             preloaded.writes.flush()
     role = permissions.authorize(session, actor, req.event, city=ent.city, code=code,
                                  known=None if preloaded is None else preloaded.known)
+    at = _effective_at(ctx, actor, req, code, part)
+    today = local_date(at)
     target = grades.normalise(req.target_grade) if req.target_grade else (
         part.target_grade if part is not None and req.event != "enroll" else None)
     payload = _payload(req)
     facts = rules.Facts(
-        event=req.event, today=ctx.today, state=state, industry=ent.industry, grade=ent.grade,
+        event=req.event, today=today, state=state, industry=ent.industry, grade=ent.grade,
         ule=ent.ule, target_grade=target, starting_grade=ent.grade, reason=req.reason, payload=payload,
         override_window=req.override_window,
     )
@@ -285,7 +310,7 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
         if not req.reason.strip():
             raise Refused("--override-window 须用 --reason 说明理由", rule="reason")
     dest, late = machine.fire(camp.plan, facts)
-    conn, now = session.connection(), utc_iso(ctx.now())
+    conn, now = session.connection(), utc_iso(at)
     changes: dict[str, Any]
     if part is None:
         changes = {"starting_grade": ent.grade, "starting_rating_doc": ent.rating_doc, "target_grade": target}
@@ -302,7 +327,7 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
                 plan_submitted=False, publicity_start=None, publicity_end=None, version=1,
                 updated_at=now, **changes))
     else:
-        changes = _effects(req, camp, ctx, ent, part, facts, late)
+        changes = _effects(req, camp, today, ent, part, facts, late)
         if req.target_grade and target != part.target_grade:
             changes["target_grade"] = target
         version = part.version + 1
@@ -331,12 +356,14 @@ def apply(session: Session, ledger: Ledger, ctx: Context, camp: CampaignRef,
         details["late"] = True
     if req.override_window:
         details["override_window"] = True
+    if req.effective is not None:  # entered afterwards: the paper decision's day, and why
+        details.update(effective=today.isoformat(), effective_reason=req.reason)
     if req.event == "disqualify":  # the accountability record: who acted on it in this campaign
         from .accountability import actors_of
 
         payload["accountable"] = [a["actor"] for a in actors_of(session, code, camp.year)]
     seq, digest = ledger.append(Entry(code, camp.year, ent.city, req.event, state, dest, actor.name,
-                                      role, req.reason, {**payload, **details}))
+                                      role, req.reason, {**payload, **details}), effective=at)
     if new_grade is not None:  # the enterprise's grade moves with the event, in the same transaction
         grade, doc = new_grade[0], new_grade[1] if new_grade[1] is not None else _decision_doc(camp, req.event, seq)
         conn.execute(_UPDATE_GRADE, {"b_id": ent.id, "grade": grade, "rating_doc": doc})
@@ -404,38 +431,43 @@ def _flush_outcome(outcomes: list[BatchOutcome], exc: FlushFailed, last: dict[st
 def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, list[BatchOutcome]]:
     """All rows in one transaction, in order: every row is reported; any refusal undoes all."""
     outcomes: list[BatchOutcome] = []
-    with UnitOfWork(ctx.engine) as uow:
-        actor = lookup(uow.session, ctx.actor)
-        camp = current(uow.session, ctx)
-        ledger = Ledger(uow.session, ctx, hold=_HOLD)
-        preloaded = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs],
-                              actor=actor.name, hold=_HOLD)
-        last: dict[str, tuple[int, str]] = {}  # code -> (line, event) of its last row applied
-        done: list[dict[str, Any]] = []  # the applied events, for the notices they call for
-        for line, req in reqs:
-            try:
-                r = apply(uow.session, ledger, ctx, camp, actor, req, preloaded=preloaded)
-                done.append(r)
-                outcomes.append(BatchOutcome(line, r["code"], req.event, True,
-                                             f"{r['from_state']} → {r['to_state']}"))
-                last[r["code"]] = (line, req.event)
-            except FlushFailed as exc:  # the held-back writes failed: the batch cannot go on
-                _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
-                break
-            except CampaignError as exc:
-                outcomes.append(BatchOutcome(line, req.code, req.event, False, str(exc)))
-        ok = all(o.ok for o in outcomes)
-        if ok:
-            ledger.flush()
-            try:
-                preloaded.writes.flush()
-            except FlushFailed as exc:
-                line, req = reqs[-1]
-                _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
-                ok = False
-        if ok:
-            announcements.emit(uow.session, ctx, camp, done)  # one call per command: one notice per kind
-            uow.commit()
+    try:
+        with UnitOfWork(ctx.engine) as uow:
+            actor = lookup(uow.session, ctx.actor)
+            camp = current(uow.session, ctx)
+            ledger = Ledger(uow.session, ctx, hold=_HOLD)
+            preloaded = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs],
+                                  actor=actor.name, hold=_HOLD)
+            last: dict[str, tuple[int, str]] = {}  # code -> (line, event) of its last row applied
+            done: list[dict[str, Any]] = []  # the applied events, for the notices they call for
+            for line, req in reqs:
+                try:
+                    r = apply(uow.session, ledger, ctx, camp, actor, req, preloaded=preloaded)
+                    done.append(r)
+                    outcomes.append(BatchOutcome(line, r["code"], req.event, True,
+                                                 f"{r['from_state']} → {r['to_state']}"))
+                    last[r["code"]] = (line, req.event)
+                except FlushFailed as exc:  # the held-back writes failed: the batch cannot go on
+                    _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
+                    break
+                except CampaignError as exc:
+                    outcomes.append(BatchOutcome(line, req.code, req.event, False, str(exc)))
+            ok = all(o.ok for o in outcomes)
+            if ok:
+                ledger.flush()
+                try:
+                    preloaded.writes.flush()
+                except FlushFailed as exc:
+                    line, req = reqs[-1]
+                    _flush_outcome(outcomes, exc, last, (line, req.code, req.event))
+                    ok = False
+            if ok:
+                announcements.emit(uow.session, ctx, camp, done)  # one call per command: one notice per kind
+                uow.commit()
+    except CampaignError as exc:  # e.g. an unknown actor: recorded like a single advance
+        record_refusal(ctx, actor=ctx.actor, code=None, event="batch", reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
     if not ok:
         first = next(o for o in outcomes if not o.ok)
         record_refusal(ctx, actor=ctx.actor, code=first.code, event="batch",

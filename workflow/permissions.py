@@ -5,8 +5,8 @@ Checks, in order, each refusal naming its rule:
   权限          the actor holds none of the roles the action needs;
   城市范围      city-level roles act only in their own city;
   专家指派      experts act only on enterprises they are assigned to;
-  职责分离      the enterprise's expert may not review its acceptance, and whoever passed its city
-                acceptance may not do its provincial recheck;
+  职责分离      the enterprise's expert and whoever submitted it for acceptance may not review that
+                acceptance, and whoever passed its city acceptance may not do its provincial recheck;
   抽查复核      a participation drawn in a spot check needs a real recheck (no waiver);
   数据库登录    on PostgreSQL, a login mapped to an actor (`db grant`) acts only as that actor (the
                 database's own trigger enforces it again for raw SQL).
@@ -49,8 +49,8 @@ MATRIX: dict[str, Permission] = {p.action: p for p in (
     Permission("begin_tracking", "开始跟踪评估", COORD),
     Permission("record_evaluation", "记录月度评估", EXPERT),
     Permission("submit_for_acceptance", "申请验收", COORD),
-    Permission("pass_acceptance", "验收通过", ("city_reviewer",), "本企业的专家不得评审（职责分离）"),
-    Permission("fail_acceptance", "验收未通过", ("city_reviewer",), "本企业的专家不得评审（职责分离）"),
+    Permission("pass_acceptance", "验收通过", ("city_reviewer",), "本企业的专家及申请验收者不得评审（职责分离）"),
+    Permission("fail_acceptance", "验收未通过", ("city_reviewer",), "本企业的专家及申请验收者不得评审（职责分离）"),
     Permission("pass_recheck", "复核通过", RECHECK, "通过其市级验收者不得复核（职责分离）"),
     Permission("waive_recheck", "免于抽查", RECHECK, "通过其市级验收者不得复核；被抽中者不得免查"),
     Permission("fail_recheck", "复核未通过", RECHECK, "通过其市级验收者不得复核（职责分离）"),
@@ -61,6 +61,9 @@ MATRIX: dict[str, Permission] = {p.action: p for p in (
     Permission("disqualify", "取消评级资格", ADMIN, "须写明理由；生成问责记录"),
     Permission("close", "年终关闭", ("system", "province_admin")),
     Permission("override_window", "超出时间窗口操作", ADMIN, "须写明理由"),
+    Permission("effective_date", "补录纸面决定的生效日期", ADMIN,
+               "advance --effective 或 --file 的 effective 列；须写明理由；不早于上一事件，不晚于今天"),
+    Permission("calendar_load", "载入或更改行动日历", ADMIN, "尚无操作人时无需（初始化）"),
     Permission("enterprise_add", "登记企业", COORD),
     Permission("enterprise_update", "修改企业信息", COORD),
     Permission("enterprise_import", "批量导入企业", COORD, "逐行检查城市范围"),
@@ -81,10 +84,13 @@ MATRIX: dict[str, Permission] = {p.action: p for p in (
     Permission("contact_remove", "停用通知联系人", COORD),
     Permission("db_provision", "数据库角色与行级安全", ADMIN, "仅 PostgreSQL"),
     Permission("db_grant", "数据库登录映射操作人", ADMIN, "仅 PostgreSQL"),
+    Permission("audit_baseline", "为存量数据写入基线记录", ADMIN, "须写明理由"),
+    Permission("accept_restore", "确认备份恢复", ADMIN, "须写明理由，并以检查点私钥签名"),
 )}
 DEFAULT = COORD  # an action missing from the matrix: province_admin and the city's coordinator
 CITYLESS = frozenset({"enterprise_import"})  # the service checks each row's city itself
-READS_AUDIT = frozenset({"pass_recheck", "waive_recheck", "fail_recheck"})  # 职责分离 reads the audit log
+READS_AUDIT = frozenset({"pass_acceptance", "fail_acceptance",  # 职责分离 reads the audit log
+                         "pass_recheck", "waive_recheck", "fail_recheck"})
 
 _E, _P, _A = table(Enterprise).c, table(Participation).c, table(Actor).c
 _CO, _AS, _AU = table(Conflict).c, table(Assignment).c, table(AuditEntry).c
@@ -122,9 +128,12 @@ _EXPERT_EVER = _EXPERT.limit(1)
 _CONFLICT = (select(_CO.id).join_from(table(Conflict), table(Actor), _A.id == _CO.actor_id)
              .join(table(Enterprise), _E.id == _CO.enterprise_id)
              .where(_A.name == bindparam("name"), _E.code == bindparam("code")).limit(1))
-_AWAITING = (select(_P.id, _CA.year).join_from(table(Participation), table(Enterprise), _E.id == _P.enterprise_id)
+_IN_STATE = (select(_P.id, _CA.year).join_from(table(Participation), table(Enterprise), _E.id == _P.enterprise_id)
              .join(table(Campaign), _CA.id == _P.campaign_id)
-             .where(_E.code == bindparam("code"), _P.state == "provincial_recheck").limit(1))
+             .where(_E.code == bindparam("code"), _P.state == bindparam("state")).limit(1))
+_SUBMITTED = (select(_AU.seq, _AU.actor)  # the latest submission: the one of the current cycle
+              .where(_AU.code == bindparam("code"), _AU.campaign_year == bindparam("year"),
+                     _AU.event == "submit_for_acceptance").order_by(_AU.seq.desc()).limit(1))
 _PASSED = select(_AU.seq).where(_AU.code == bindparam("code"), _AU.campaign_year == bindparam("year"),
                                 _AU.event == "pass_acceptance", _AU.actor == bindparam("name")).limit(1)
 _DRAWN = select(_PK.spot_check_id).where(_PK.participation_id == bindparam("pid")).limit(1)
@@ -225,19 +234,32 @@ def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | 
     raise first
 
 
-def _awaiting_recheck(session: Session, code: str) -> tuple[int, int] | None:
-    """(participation id, campaign year) of the enterprise's participation awaiting recheck."""
-    row = session.execute(_AWAITING, {"code": code}).first()
+def _in_state(session: Session, code: str, state: str) -> tuple[int, int] | None:
+    """(participation id, campaign year) of the enterprise's participation in `state`."""
+    row = session.execute(_IN_STATE, {"code": code, "state": state}).first()
     return (int(row[0]), int(row[1])) if row else None
 
 
-def _separation(session: Session, actor: ActorRecord, action: str, code: str, known: Known | None = None) -> None:
-    if action in ("pass_acceptance", "fail_acceptance") and _expert_of(session, actor.name, code, active=False,
-                                                                        known=known):
+def _acceptance(session: Session, actor: ActorRecord, code: str, known: Known | None) -> None:
+    """Neither the enterprise's expert nor whoever submitted it for acceptance reviews that acceptance."""
+    if _expert_of(session, actor.name, code, active=False, known=known):
         raise refuse("职责分离", f"{actor.name} 是企业 {code} 的帮扶专家，不得评审其验收 (separation of duties)")
+    waiting = _in_state(session, code, "acceptance")
+    if waiting is None:
+        return  # the state machine refuses it with the state
+    submitted = session.execute(_SUBMITTED, {"code": code, "year": waiting[1]}).first()
+    if submitted is not None and submitted[1] == actor.name:
+        raise refuse("职责分离", f"{actor.name} 申请了企业 {code} 的验收（审计 #{submitted[0]}），不得评审其验收 "
+                     "(separation of duties: the submitter may not review)")
+
+
+def _separation(session: Session, actor: ActorRecord, action: str, code: str, known: Known | None = None) -> None:
+    if action in ("pass_acceptance", "fail_acceptance"):
+        _acceptance(session, actor, code, known)
+        return
     if action not in READS_AUDIT:
         return
-    awaiting = _awaiting_recheck(session, code)
+    awaiting = _in_state(session, code, "provincial_recheck")
     if awaiting is None:
         return  # the state machine refuses it with the state
     pid, year = awaiting
@@ -248,6 +270,17 @@ def _separation(session: Session, actor: ActorRecord, action: str, code: str, kn
     if action == "waive_recheck" and session.execute(_DRAWN, {"pid": pid}).first():
         raise refuse("抽查复核", f"企业 {code} 已被抽查复核抽中，须实际复核（pass_recheck 或 fail_recheck），"
                      "不得免于抽查")
+
+
+def authorize_role(actor: ActorRecord, action: str) -> str:
+    """For an action outside any city or enterprise scope: the role of the actor's that the matrix
+    allows, or Refused (权限)."""
+    allowed = roles_for(action)
+    held = [r for r in actor.roles if r in allowed]
+    if not held:
+        raise refuse("权限", f"{actor.name}（{_zh(actor.roles)}）无权执行 {action}；须为 {_zh(allowed)} "
+                     "(not permitted)")
+    return held[0]
 
 
 def authorize_override(actor: ActorRecord) -> None:

@@ -1,5 +1,16 @@
-"""PostgreSQL enforces the rules too: group roles, row-level security by city, an append-only audit
-table for application roles, and a trigger tying each audit entry's actor to the database login.
+"""PostgreSQL for a shared database: person logins read only their scope, and the database
+refuses what the engine would refuse even from the engine's own (service) login.
+
+- Person logins (`db grant`) are members of `campaign_city` or `campaign_province` (both in
+  `campaign_app`) and hold SELECT only: they write nothing. Row-level security limits a city login
+  to its city's rows on every table holding city data (contacts, notices and their delivery
+  attempts, the audit log, refusals included); `scheduler_job` is the scheduler's alone.
+- The engine writes with the service login, the database owner (the login that ran `campaign init`
+  and `db upgrade`; the owner is not subject to row-level security). Triggers still check its
+  writes: an audit entry's role must be one its actor holds in `actor`, and the actor active (the
+  system actor excepted); a participation or evaluation row changes, and a conflict of interest is
+  declared, only with an audit entry for that enterprise in the same transaction (deferred
+  constraint triggers, checked at commit).
 
 Everything here is re-runnable (run `db provision` again after a schema upgrade: new tables get their
 grants and policies) and tolerant of tables that do not exist yet.
@@ -17,62 +28,104 @@ from models.tables import table
 
 from . import permissions
 from .access import actor_row
-from .actors import city_id, lookup
+from .actors import SYSTEM, city_id, lookup
 from .clock import utc_iso
 from .context import Context
 from .errors import InvalidInput, Refused
 from .ledger import Entry, Ledger, audited
 
 APP, PROVINCE, CITY = "campaign_app", "campaign_province", "campaign_city"
+GROUPS = (APP, PROVINCE, CITY)
 GROUP_OF = {"province_admin": PROVINCE, "province_reviewer": PROVINCE,
             "city_coordinator": CITY, "city_reviewer": CITY, "expert": CITY}
-# How a row belongs to a city, per table.
-BY_CITY_ID = ("enterprise", "deliverable_submission")
-BY_ENTERPRISE = ("participation", "enterprise_request", "expert_assignment", "conflict_of_interest")
-BY_PARTICIPATION = ("evaluation", "equipment_update", "spot_check_pick")
-# Write privileges per table (everyone in campaign_app reads everything); tables not listed get
-# INSERT, UPDATE, DELETE for campaign_app.
-GRANTS: dict[str, tuple[str, str]] = {
-    # append-only: the log, refused attempts and declared conflicts are never changed or removed
-    "audit_entry": (APP, "INSERT"), "refusal": (APP, "INSERT"), "conflict_of_interest": (APP, "INSERT"),
-    # an assignment is ended (removed_at), never deleted: separation of duties still sees it
-    "expert_assignment": (APP, "INSERT, UPDATE"),
-    # the province's own: spot checks, actors, cities, campaigns
-    "spot_check": (PROVINCE, "INSERT"), "spot_check_pick": (PROVINCE, "INSERT"),
-    "actor": (PROVINCE, "INSERT, UPDATE, DELETE"), "campaign": (PROVINCE, "INSERT, UPDATE, DELETE"),
-    "city": (PROVINCE, "INSERT, UPDATE, DELETE"), "city_target": (PROVINCE, "INSERT, UPDATE, DELETE"),
-    # written by `db grant` and migrations, as the owner only
-    "db_login": (APP, ""), "alembic_version": (APP, ""),
-}
-APPEND_ONLY = tuple(t for t, (_, privileges) in GRANTS.items() if privileges == "INSERT")
 _CITY = "campaign_login_city()"
+_CITY_NAME = "campaign_login_city_name()"
+# How a row belongs to a city, per table: what a city login may read of it.
+SCOPE: dict[str, str] = {
+    **{t: f"city_id = {_CITY}" for t in ("enterprise", "deliverable_submission")},
+    **{t: f"EXISTS (SELECT 1 FROM enterprise e WHERE e.id = {t}.enterprise_id AND e.city_id = {_CITY})"
+       for t in ("participation", "enterprise_request", "expert_assignment", "conflict_of_interest")},
+    **{t: (f"EXISTS (SELECT 1 FROM participation p JOIN enterprise e ON e.id = p.enterprise_id "
+           f"WHERE p.id = {t}.participation_id AND e.city_id = {_CITY})")
+       for t in ("evaluation", "equipment_update", "spot_check_pick")},
+    **{t: f"city = {_CITY_NAME}" for t in ("contact", "notice", "spot_check")},
+    # its city's entries and the province-level ones (actors, calendars, grants: no secrets, since
+    # contact payloads carry masked webhooks); never another city's
+    "audit_entry": f"city = {_CITY_NAME} OR city IS NULL",
+    "delivery_attempt": (f"EXISTS (SELECT 1 FROM notice n WHERE n.id = delivery_attempt.notice_id "
+                         f"AND n.city = {_CITY_NAME})"),
+    "refusal": (f"EXISTS (SELECT 1 FROM enterprise e WHERE e.code = refusal.code AND e.city_id = {_CITY}) "
+                f"OR EXISTS (SELECT 1 FROM actor a WHERE a.name = refusal.actor AND a.city_id = {_CITY})"),
+    "db_login": "login = session_user::text",
+}
+# Reference data every person login reads whole. Any other table (scheduler_job, and a table this
+# release does not know) is not readable by person logins at all.
+SHARED = ("actor", "city", "campaign", "city_target", "alembic_version")
+# Rows the engine writes only together with their audit entry (checked at commit).
+AUDITED = ("participation", "evaluation", "conflict_of_interest")
 
 FUNCTIONS = [
     f"""CREATE OR REPLACE FUNCTION {_CITY} RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER
         SET search_path = public, pg_temp AS
         $$ SELECT city_id FROM db_login WHERE login = session_user::text $$""",
-    f"""CREATE OR REPLACE FUNCTION campaign_audit_actor_check() RETURNS trigger LANGUAGE plpgsql
+    f"""CREATE OR REPLACE FUNCTION {_CITY_NAME} RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = public, pg_temp AS
+        $$ SELECT c.name FROM db_login l JOIN city c ON c.id = l.city_id WHERE l.login = session_user::text $$""",
+    f"""CREATE OR REPLACE FUNCTION campaign_audit_entry_check() RETURNS trigger LANGUAGE plpgsql
         SECURITY DEFINER SET search_path = public, pg_temp AS $$
-        DECLARE mapped text;
+        DECLARE held text; is_active boolean;
         BEGIN
-          SELECT a.name INTO mapped FROM db_login l JOIN actor a ON a.id = l.actor_id
-           WHERE l.login = session_user::text;
-          IF mapped IS NULL THEN
-            IF EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                        JOIN pg_roles u ON u.oid = m.member
-                        WHERE u.rolname = session_user AND g.rolname IN ('{APP}', '{PROVINCE}', '{CITY}')) THEN
-              RAISE EXCEPTION 'login % is not mapped to an actor (campaign db grant)', session_user
-                    USING ERRCODE = 'insufficient_privilege';
-            END IF;
+          IF NEW.actor = '{SYSTEM.name}' AND NEW.role = '{SYSTEM.role}' THEN
             RETURN NEW;
           END IF;
-          IF NEW.actor IS DISTINCT FROM mapped THEN
-            RAISE EXCEPTION 'audit entry actor % does not match login % (mapped to actor %)',
-                  NEW.actor, session_user, mapped USING ERRCODE = 'insufficient_privilege';
+          SELECT roles, active INTO held, is_active FROM actor WHERE name = NEW.actor;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'audit entry by %: no such actor', NEW.actor USING ERRCODE = 'insufficient_privilege';
+          ELSIF NOT is_active THEN
+            RAISE EXCEPTION 'audit entry by %: the actor is deactivated', NEW.actor
+                  USING ERRCODE = 'insufficient_privilege';
+          ELSIF NOT (NEW.role = ANY (string_to_array(held, ','))) THEN
+            RAISE EXCEPTION 'audit entry by % as %: the actor holds only %', NEW.actor, NEW.role, held
+                  USING ERRCODE = 'insufficient_privilege';
           END IF;
           RETURN NEW;
         END $$""",
+    # Deferred to commit: is there an audit entry for this enterprise written by this very
+    # transaction (xmin: the top-level transaction id; the engine never audits inside a savepoint)?
+    """CREATE OR REPLACE FUNCTION campaign_audited_change() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path = public, pg_temp AS $$
+        DECLARE v_code text; v_year integer; v_actor text;
+        BEGIN
+          IF TG_TABLE_NAME = 'participation' THEN
+            SELECT e.code, c.year INTO v_code, v_year FROM enterprise e, campaign c
+             WHERE e.id = NEW.enterprise_id AND c.id = NEW.campaign_id;
+          ELSIF TG_TABLE_NAME = 'evaluation' THEN
+            SELECT e.code, c.year INTO v_code, v_year FROM participation p
+              JOIN enterprise e ON e.id = p.enterprise_id JOIN campaign c ON c.id = p.campaign_id
+             WHERE p.id = NEW.participation_id;
+          ELSE
+            SELECT e.code INTO v_code FROM enterprise e WHERE e.id = NEW.enterprise_id;
+            SELECT a.name INTO v_actor FROM actor a WHERE a.id = NEW.actor_id;
+          END IF;
+          IF NOT EXISTS (
+              SELECT 1 FROM audit_entry a
+               WHERE a.code = v_code AND (v_year IS NULL OR a.campaign_year = v_year)
+                 AND a.xmin = pg_current_xact_id()::xid
+                 AND (v_actor IS NULL OR (a.event = 'declare_conflict'
+                                          AND a.payload::jsonb ->> 'actor' = v_actor))) THEN
+            RAISE EXCEPTION '% of enterprise % (campaign %) written without its audit entry in the same transaction',
+                  TG_TABLE_NAME, v_code, v_year USING ERRCODE = 'integrity_constraint_violation';
+          END IF;
+          RETURN NULL;
+        END $$""",
 ]
+TRIGGERS = {
+    "audit_entry_checked": "BEFORE INSERT ON audit_entry FOR EACH ROW EXECUTE FUNCTION campaign_audit_entry_check()",
+    **{f"{t}_audited": (f"AFTER INSERT OR UPDATE ON {t} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                        "EXECUTE FUNCTION campaign_audited_change()") for t in AUDITED},
+}
+RETIRED = ("DROP TRIGGER IF EXISTS audit_entry_actor_matches_login ON audit_entry",
+           "DROP FUNCTION IF EXISTS campaign_audit_actor_check()")
 
 
 def _create_role(conn: Connection, name: str, *, member_of: str | None = None, login: bool = False) -> None:
@@ -89,17 +142,6 @@ def _create_role(conn: Connection, name: str, *, member_of: str | None = None, l
             EXCEPTION WHEN unique_violation THEN NULL; END $$"""))
 
 
-def _policy_expr(name: str) -> str | None:
-    if name in BY_CITY_ID:
-        return f"city_id = {_CITY}"
-    if name in BY_ENTERPRISE:
-        return f"EXISTS (SELECT 1 FROM enterprise e WHERE e.id = {name}.enterprise_id AND e.city_id = {_CITY})"
-    if name in BY_PARTICIPATION:
-        return (f"EXISTS (SELECT 1 FROM participation p JOIN enterprise e ON e.id = p.enterprise_id "
-                f"WHERE p.id = {name}.participation_id AND e.city_id = {_CITY})")
-    return None
-
-
 def _require_pg(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         raise InvalidInput("db provision / db grant 仅适用于 PostgreSQL（SQLite 没有数据库登录与行级安全）"
@@ -107,38 +149,44 @@ def _require_pg(conn: Connection) -> None:
 
 
 def provision_sql(conn: Connection) -> dict[str, Any]:
-    """Roles, grants, policies and the audit trigger, in the caller's transaction."""
+    """Roles, read-only grants, policies and the checking triggers, in the caller's transaction."""
     for role, parent in ((APP, None), (PROVINCE, APP), (CITY, APP)):
         _create_role(conn, role, member_of=parent)
     tables = sorted(inspect(conn).get_table_names())
-    for stmt in FUNCTIONS:
+    for stmt in (*RETIRED, *FUNCTIONS):
         conn.execute(text(stmt))
+    groups = ", ".join(GROUPS)
+    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {groups}, PUBLIC"))
+    conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {groups}, PUBLIC"))
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP}"))
-    conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {APP}"))
-    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP}"))
-    everyone = f"{APP}, {PROVINCE}, {CITY}, PUBLIC"
+    secured, shared, closed = [], [], []
     for name in tables:
-        conn.execute(text(f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON "{name}" FROM {everyone}'))
-        grantee, privileges = GRANTS.get(name, (APP, "INSERT, UPDATE, DELETE"))
-        if privileges:
-            conn.execute(text(f'GRANT {privileges} ON "{name}" TO {grantee}'))
-    secured = []
-    for name in tables:
-        expr = _policy_expr(name)
-        if expr is None:
+        if name in SHARED:
+            conn.execute(text(f'GRANT SELECT ON "{name}" TO {APP}'))
+            shared.append(name)
             continue
+        expr = SCOPE.get(name)
+        if expr is None:
+            closed.append(name)
+            continue
+        conn.execute(text(f'GRANT SELECT ON "{name}" TO {APP}'))
         conn.execute(text(f'ALTER TABLE "{name}" ENABLE ROW LEVEL SECURITY'))
         for pol in ("campaign_province_all", "campaign_city_own"):
             conn.execute(text(f'DROP POLICY IF EXISTS {pol} ON "{name}"'))
-        conn.execute(text(f'CREATE POLICY campaign_province_all ON "{name}" TO {PROVINCE} '
-                          "USING (true) WITH CHECK (true)"))
-        conn.execute(text(f'CREATE POLICY campaign_city_own ON "{name}" TO {CITY} USING ({expr}) WITH CHECK ({expr})'))
+        conn.execute(text(f'CREATE POLICY campaign_province_all ON "{name}" FOR SELECT TO {PROVINCE} USING (true)'))
+        conn.execute(text(f'CREATE POLICY campaign_city_own ON "{name}" FOR SELECT TO {CITY} USING ({expr})'))
         secured.append(name)
-    conn.execute(text("DROP TRIGGER IF EXISTS audit_entry_actor_matches_login ON audit_entry"))
-    conn.execute(text("CREATE TRIGGER audit_entry_actor_matches_login BEFORE INSERT ON audit_entry "
-                      "FOR EACH ROW EXECUTE FUNCTION campaign_audit_actor_check()"))
-    return {"roles": [APP, PROVINCE, CITY], "row_level_security": secured,
-            "append_only": [t for t in APPEND_ONLY if t in tables], "tables": len(tables)}
+    checks = []
+    for trigger, definition in TRIGGERS.items():
+        target = definition.split(" ON ", 1)[1].split(" ", 1)[0]
+        if target not in tables:
+            continue
+        conn.execute(text(f'DROP TRIGGER IF EXISTS {trigger} ON "{target}"'))
+        constraint = "CONSTRAINT " if "DEFERRABLE" in definition else ""
+        conn.execute(text(f"CREATE {constraint}TRIGGER {trigger} {definition}"))
+        checks.append(trigger)
+    return {"roles": list(GROUPS), "read_only": True, "row_level_security": secured, "shared": shared,
+            "no_access": closed, "checks": checks, "tables": len(tables)}
 
 
 def provision(ctx: Context) -> dict[str, Any]:
@@ -154,7 +202,8 @@ def provision(ctx: Context) -> dict[str, Any]:
 
 
 def grant(ctx: Context, login: str, *, city: str | None, role: str, actor: str | None = None) -> dict[str, Any]:
-    """Map a database login to an actor (creating the login if needed) in the role's group."""
+    """A read-only person login: map it to an actor (creating the login if needed) in the role's group,
+    which reads the actor's city (a province group: everything) and writes nothing."""
 
     def work(s: Session) -> dict[str, Any]:
         conn = s.connection()
@@ -177,10 +226,17 @@ def grant(ctx: Context, login: str, *, city: str | None, role: str, actor: str |
             raise Refused(f"城市范围：操作人 {who.name} 属于 {who.city}，不能映射到 {cname}", rule="城市范围")
         if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": group}).first() is None:
             raise Refused("请先运行 campaign db provision (roles not provisioned)", rule="provision")
+        service = conn.execute(text("SELECT rolsuper OR rolname = current_user FROM pg_roles WHERE rolname = :r"),
+                               {"r": name}).scalar_one_or_none()
+        if service:
+            raise InvalidInput(f"{name} 是引擎的服务登录或超级用户，不能作为个人只读登录 (service login)")
         _create_role(conn, name, member_of=group, login=True)
         other = CITY if group == PROVINCE else PROVINCE
         q = conn.dialect.identifier_preparer.quote_identifier
         conn.execute(text(f"REVOKE {other} FROM {q(name)}"))
+        database = conn.execute(text("SELECT current_database()")).scalar_one()
+        # a courtesy, not the barrier (the grants are): the login's writes fail as read-only at once
+        conn.execute(text(f"ALTER ROLE {q(name)} IN DATABASE {q(database)} SET default_transaction_read_only = on"))
         values = {"actor_id": aid, "city_id": cid, "role": role, "granted_by": acting.name,
                   "granted_at": utc_iso(ctx.now())}
         lm = table(LoginMapping)
@@ -188,7 +244,8 @@ def grant(ctx: Context, login: str, *, city: str | None, role: str, actor: str |
             conn.execute(update(lm).where(lm.c.login == name).values(**values))
         else:
             conn.execute(insert(lm).values(login=name, **values))
-        payload = {"login": name, "actor": who.name, "role": role, "group": group, "city": cname}
+        payload = {"login": name, "actor": who.name, "role": role, "group": group, "city": cname,
+                   "read_only": True}
         seq, _ = Ledger(s, ctx).append(Entry(None, None, cname, "db_grant", None, None, acting.name, my_role, "",
                                              payload))
         return {**payload, "seq": seq}

@@ -21,7 +21,7 @@ def dashboard_page(ctx: Context, out_dir: str | Path) -> dict[str, Any]:
     view = reports.overview(ctx)
     targets = view["targets"]
     html = dashboard.render(targets, view["funnel"], overdue.matrix(ctx), view["phases"], view["dues"],
-                            ctx.today)
+                            ctx.today, simulation=ctx.simulation)
     out.mkdir(parents=True, exist_ok=True)
     path = out / PAGE
     atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))

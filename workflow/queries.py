@@ -64,23 +64,23 @@ def show_exists(ctx: Context, code: str) -> bool:
 
 
 def verify(ctx: Context, digest: str | None = None) -> dict[str, Any]:
-    """Recompute the chain; raise IntegrityFailure naming the first broken entry."""
+    """Recompute the chain and replay it: raise IntegrityFailure naming the first broken entry, or
+    RowsDiffer naming each audited row that is not what the log implies (table, key, column)."""
     if digest is not None and (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)):
         from .errors import InvalidInput
 
         raise InvalidInput("--digest 应为 64 位十六进制摘要（campaign audit digest 的最后一行）")
-    verdict = ledger.verify(ctx.engine, digest)
+    from .projection import RowsDiffer, check
+
+    verdict, replayed, found, total = check(ctx.engine, digest)
     if verdict.broken is not None:
         raise IntegrityFailure(verdict.broken.message())
     if not verdict.digest_found:
         raise IntegrityFailure(f"摘要 {(digest or '')[:12]}… 不在当前审计链中：此后历史被截断或改写 "
                                "(history cut off or rewritten since digest)")
-    mismatches = ledger.state_mismatches(ctx.engine)
-    if mismatches:
-        code, year, state, audited = mismatches[0]
-        raise IntegrityFailure(f"企业 {code}（{year}年）当前状态 {state} 与审计记录 {audited} 不符："
-                               "状态被绕过审计修改，或审计条目被删除 (state does not match audit)")
-    return {"entries": verdict.count, "head": verdict.head, "ok": True}
+    if found:  # every audited row must be what the log implies
+        raise RowsDiffer(found, total)
+    return {"entries": verdict.count, "head": verdict.head, "ok": True, "baselines": replayed.baselines}
 
 
 def digest(ctx: Context) -> dict[str, Any]:

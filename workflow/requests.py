@@ -21,6 +21,7 @@ from .errors import InvalidInput, NotFound, Refused
 from .ledger import Entry, Ledger, audited
 
 _R, _E, _C, _CA = table(EnterpriseRequest).c, table(Enterprise).c, table(City).c, table(Campaign).c
+MAX_ID = 2**63 - 1  # the largest key either database stores
 
 
 def open_request(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
@@ -58,6 +59,8 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
 
     def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
+        if not 0 < request_id <= MAX_ID:  # a number no row can have (and SQLite cannot even bind)
+            raise NotFound(f"需求 {request_id} 不存在 (no such request)")
         r = s.execute(select(_R.id, _R.due, _R.answered_on, _CA.year, _E.code, _C.name)
                       .join(table(Enterprise), _E.id == _R.enterprise_id).join(table(City), _C.id == _E.city_id)
                       .join(table(Campaign), _CA.id == _R.campaign_id).where(_R.id == request_id)).one_or_none()

@@ -15,7 +15,9 @@ from .errors import Refused
 from .plan import Plan
 from .states import EVENTS, STATE_ZH
 
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# \A…\Z and ASCII digits: `$` also matches before a trailing newline and `\d` matches full-width
+# digits, and either would let "2024-07\n" or "２０２４-07" stand beside "2024-07" as another month.
+MONTH_RE = re.compile(r"\A([0-9]{4})-(0[1-9]|1[0-2])\Z")
 
 
 @dataclass
@@ -164,8 +166,8 @@ def _begin_tracking(plan: Plan, f: Facts) -> None:
 
 def _evaluation(plan: Plan, f: Facts) -> None:
     month = str(f.payload.get("month", ""))
-    if not MONTH_RE.match(month):
-        raise Refused(f"请用 --month YYYY-MM 指定评估月份，收到 '{month}'", rule="payload")
+    if not MONTH_RE.fullmatch(month):
+        raise Refused(f"请用 --month YYYY-MM 指定评估月份，收到 {month!r}", rule="payload")
     if month > f.today.strftime("%Y-%m"):
         raise Refused(f"不能记录未来月份 {month} 的评估（今天 {f.today}）", rule="month")
     if month < plan.start.strftime("%Y-%m"):

@@ -51,6 +51,9 @@ def resync() -> None:
     result = tick(ctx)
     if result["created"] or result["closed"]:
         _RUNTIME["echo"](_summary(result, "定时检查"))
+    cp = result.get("checkpoint")
+    if cp and (cp.get("written") or cp.get("error")):  # the day's checkpoint, once a day
+        _RUNTIME["echo"](f"每日检查点 {cp['day']}：{cp.get('path') or '失败 ' + cp['error']}")
     sync(sched, ctx)
 
 

@@ -1,4 +1,4 @@
-"""One scheduler tick: every alert due as of the campaign clock, once; the year-end close; delivery.
+"""One scheduler tick: the year-end close; then every alert due as of the campaign clock, once; delivery.
 
 Alerts are recorded (notices with a unique natural key) and committed before anything is sent;
 delivery runs after the commit and fails softly. Ticking again, or after days of downtime, sends
@@ -115,17 +115,21 @@ def tick(ctx: Context, *, send: bool = True) -> dict[str, Any]:
     """Do all the work due as of the campaign clock, once."""
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
-        if s.connection().dialect.name == "postgresql":
-            s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TICK_LOCK})
-        camps = loaded.every(s, ctx)
-        made = [n for camp in camps for n in _enqueue(s, ctx, camp, today)]
-        uow.commit()
+        camps = loaded.every(uow.session, ctx)
     closed, refused = 0, list[str]()
-    for camp in camps:
+    for camp in camps:  # the year-end close first: what it closes is owed no alert (ready to certify …)
         if today > camp.plan.end:
             n, r = close_year(ctx, camp)
             closed, refused = closed + n, refused + r
-    return {"as_of": today.isoformat(), "created": len(made),
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        if s.connection().dialect.name == "postgresql":
+            s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TICK_LOCK})
+        made = [n for camp in camps for n in _enqueue(s, ctx, camp, today)]
+        uow.commit()
+    from .witness import daily
+
+    checkpoint = daily(ctx)  # after the day's work, so it covers it; None without CAMPAIGN_CHECKPOINT_KEY
+    return {"as_of": today.isoformat(), "created": len(made), "checkpoint": checkpoint,
             "by_kind": dict(Counter(n["kind"] for n in made)), "notices": made,
             "closed": closed, "close_refused": refused, "delivery": deliver(ctx) if send else None}

@@ -1,4 +1,5 @@
-"""Write `Sheet` values as a printable XLSX workbook or a CSV file (atomically)."""
+"""Write `Sheet` values as a printable XLSX workbook or a CSV file (atomically, mode 0600; user text
+stays text, see `celltext`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .celltext import csv_value, put
 from .errors import InvalidInput
 from .sheets import Sheet
 
@@ -21,6 +23,8 @@ _BODY, _HEAD = "宋体", "黑体"
 def check_out(path: str | Path, option: str = "--out") -> Path:
     """The output file must end in .xlsx or .csv and sit in an existing directory."""
     p = Path(path)
+    if p.is_dir():
+        raise InvalidInput(f"{option} {p} 是目录：请给出 .xlsx 或 .csv 文件名 (a directory, not a file)")
     if p.suffix.lower() not in SUFFIXES:
         raise InvalidInput(f"{option} {p.name} 须以 .xlsx 或 .csv 结尾 (unsupported file type)")
     if not p.parent.is_dir():
@@ -28,7 +32,14 @@ def check_out(path: str | Path, option: str = "--out") -> Path:
     return p
 
 
-def write(sheets: list[Sheet], path: str | Path) -> Path:
+def write(sheets: list[Sheet], path: str | Path, *, simulation: bool = False) -> Path:
+    """Write the sheets as XLSX or CSV (by the suffix); a simulation's says so under the title (模拟)."""
+    if simulation:
+        from dataclasses import replace
+
+        from .simulation import MARK
+
+        sheets = [replace(sh, subtitle=f"{MARK}{sh.subtitle}") for sh in sheets]
     p = check_out(path)
     writer = _xlsx if p.suffix.lower() == ".xlsx" else _csv
     atomic(p, lambda tmp: writer(sheets, tmp))
@@ -37,8 +48,10 @@ def write(sheets: list[Sheet], path: str | Path) -> Path:
 
 def atomic(p: Path, produce: Callable[[Path], object]) -> None:
     """Let `produce` write a temporary file beside `p`, then move it into place; on any
-    failure the temporary file goes and `p` is left as it was."""
+    failure the temporary file goes and `p` is left as it was. The file is readable by its owner
+    only (0600), whatever the umask: exports hold enterprises' data."""
     fd, name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=p.suffix, dir=p.parent)
+    os.fchmod(fd, 0o600)
     os.close(fd)
     try:
         produce(Path(name))
@@ -52,10 +65,10 @@ def _csv(sheets: list[Sheet], path: Path) -> None:
     many = len(sheets) > 1
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow((["城市"] if many else []) + sheets[0].headers)
+        w.writerow([csv_value(v) for v in (["城市"] if many else []) + sheets[0].headers])
         for sh in sheets:
             for row in sh.rows:
-                w.writerow(([sh.name] if many else []) + ["" if v is None else v for v in row])
+                w.writerow([csv_value(v) for v in ([sh.name] if many else []) + list(row)])
 
 
 def text_width(value: Any) -> int:
@@ -101,18 +114,18 @@ def _sheet(ws: Any, sh: Sheet) -> None:
 
     n = len(sh.columns)
     last = get_column_letter(n)
-    ws["A1"] = sh.label
+    put(ws["A1"], sh.label)
     ws["A1"].font = Font(name=_HEAD, size=12, bold=True)
     ws.merge_cells(f"A2:{last}2")
-    ws["A2"] = sh.title
+    put(ws["A2"], sh.title)
     ws["A2"].font = Font(name=_HEAD, size=16, bold=True)
     ws["A2"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[2].height = 36
     ws.merge_cells(f"A3:{last}3")
-    ws["A3"] = sh.subtitle
+    put(ws["A3"], sh.subtitle)
     ws["A3"].font = Font(name=_BODY, size=10)
     for i, col in enumerate(sh.columns, 1):
-        ws.cell(row=4, column=i, value=col.header).style = "att_head"
+        put(ws.cell(row=4, column=i), col.header, "att_head")
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.row_dimensions[4].height = 30
     kinds = ["att_seq", *("att_num" if c.number else "att_text" for c in sh.columns[1:])]
@@ -120,7 +133,7 @@ def _sheet(ws: Any, sh: Sheet) -> None:
     for r, row in enumerate(sh.rows, 5):
         lines = 1
         for i, (col, value) in enumerate(zip(sh.columns, row, strict=True), 1):
-            ws.cell(row=r, column=i, value=value).style = kinds[i - 1]
+            put(ws.cell(row=r, column=i), value, kinds[i - 1])
             if value is not None and not col.number:
                 lines = max(lines, math.ceil(text_width(value) / max(col.width - 1, 1)))
         ws.row_dimensions[r].height = max(20, 15 * lines + 4)
@@ -145,7 +158,7 @@ def _footer(ws: Any, sh: Sheet, row: int) -> None:
         a, b = get_column_letter(bounds[k] + 1), get_column_letter(max(bounds[k + 1], bounds[k] + 1))
         if a != b:
             ws.merge_cells(f"{a}{row}:{b}{row}")
-        ws[f"{a}{row}"] = text
+        put(ws[f"{a}{row}"], text)
         ws[f"{a}{row}"].font = Font(name=_BODY, size=11)
         ws[f"{a}{row}"].alignment = Alignment(horizontal="left", vertical="bottom")
     ws.row_dimensions[row].height = 48

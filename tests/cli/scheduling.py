@@ -33,7 +33,7 @@ def write_calendar(tmp: Path, name: str = "small.toml", **kw: Any) -> str:
 
 def small_campaign(cli: Cli, now: str = "2024-05-06") -> None:
     """A two-city campaign (郑州市, 许昌市), the usual actors, one 许昌 enterprise (grade C)."""
-    cli("init", "--calendar", write_calendar(cli.home), now=now)
+    cli("init", "--simulation", "--calendar", write_calendar(cli.home), now=now)
     cli("actor", "add", "省管理员", "--role", "province_admin", now=now)
     for name, role, city in (("许昌联络员", "city_coordinator", "许昌市"), ("许昌评审", "city_reviewer", "许昌市"),
                              ("郑州联络员", "city_coordinator", "郑州市")):

@@ -7,7 +7,9 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from models.db import make_engine
 from tests.cli.test_lifecycle_cli import ENROLL, walk_to_tracking
@@ -69,7 +71,7 @@ def test_an_unknown_or_deactivated_actor_is_refused_and_the_refusal_recorded(cam
 
 
 def test_the_first_actor_is_added_as_itself_even_with_campaign_actor_set(sqlite_cli: Cli) -> None:
-    sqlite_cli("init", now="2024-05-06")
+    sqlite_cli("init", "--simulation", now="2024-05-06")
     r = sqlite_cli("actor", "add", "省管理员", "--role", "province_admin", now="2024-05-06", actor="张三", expect=1)
     assert "第一个操作人由其本人登记" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     sqlite_cli("actor", "add", "省管理员", "--role", "province_admin", now="2024-05-06", actor="省管理员")
@@ -250,3 +252,51 @@ def test_db_provision_and_grant_say_they_need_postgresql_on_sqlite(sqlite_cli: C
     assert "PostgreSQL" in r.stderr
     r = sqlite_cli("db", "grant", "xc", "--city", "许昌市", "--role", "city_coordinator", actor="省管理员", expect=1)
     assert "PostgreSQL" in r.stderr
+
+
+def test_actor_names_are_normalised_and_invisible_characters_or_the_system_name_refused(campaign: Cli) -> None:
+    for bad, shown in (("专家甲\u200b", "U+200B"), ("专\u2060家", "U+2060"), ("专家\n甲", "U+000A"),
+                       ("\ufeff", "U+FEFF")):
+        r = campaign("actor", "add", bad, "--role", "expert", now="2024-05-06", actor="省管理员", expect=1)
+        assert shown in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    for reserved in ("system", "System", "ｓｙｓｔｅｍ"):
+        r = campaign("actor", "add", reserved, "--role", "expert", now="2024-05-06", actor="省管理员", expect=1)
+        assert "保留" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    campaign("actor", "add", " 专家甲 ", "--role", "expert", now="2024-05-06", actor="省管理员")
+    r = campaign("actor", "add", "专家甲", "--role", "expert", now="2024-05-06", actor="省管理员", expect=1)
+    assert "已存在" in r.stderr  # the stripped name is the one stored
+    campaign("actor", "add", "ＡＢＣ专家", "--role", "expert", now="2024-05-06", actor="省管理员")
+    names = [a["name"] for a in json.loads(campaign("actor", "list", "--json").stdout)]
+    assert "专家甲" in names and "ABC专家" in names and not any("system" in n.lower() for n in names)
+    campaign("assign", CODE, "--expert", "ABC专家", now="2024-05-06", actor="许昌联络员")  # found as typed…
+    campaign("assign", CODE, "--expert", "ＡＢＣ专家", "--remove", now="2024-05-06", actor="许昌联络员")  # …or wide
+    assert [e for a, e, _ in refusals(campaign)].count("actor_add") == 8
+
+
+def test_the_same_contact_address_is_active_once_per_city(campaign: Cli) -> None:
+    add = ("contact", "add", "--city", "许昌市", "--email", "dqk@xuchang.gov.cn")
+    campaign(*add, now="2024-05-20", actor="许昌联络员")
+    r = campaign(*add, "--name", "又一次", now="2024-05-20", actor="许昌联络员", expect=1)
+    assert "已有相同的在用联系人地址" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    campaign("contact", "add", "--city", "郑州市", "--email", "dqk@xuchang.gov.cn", now="2024-05-20",
+             actor="郑州联络员")  # another city may use the same address
+    listed = json.loads(campaign("contact", "list", "--json").stdout)
+    assert len(listed) == 2
+    campaign("contact", "remove", str(listed[0]["id"]), now="2024-05-20", actor="许昌联络员")
+    campaign(*add, now="2024-05-21", actor="许昌联络员")  # a removed address may be added again
+    assert ("许昌联络员", "contact_add") in [(a, e) for a, e, _ in refusals(campaign)]
+    engine = make_engine(campaign.db)
+    try:
+        with engine.connect() as c:  # the database itself refuses a second active copy
+            with pytest.raises(IntegrityError):
+                c.execute(text("INSERT INTO contact (city, name, email, active, created_at) "
+                               "VALUES ('许昌市', '', 'dqk@xuchang.gov.cn', :t, '')"), {"t": True})
+            c.rollback()
+            c.execute(text("INSERT INTO contact (city, name, webhook, active, created_at) "
+                           "VALUES (NULL, '', 'https://h/x', :t, '')"), {"t": True})
+            with pytest.raises(IntegrityError):
+                c.execute(text("INSERT INTO contact (city, name, webhook, active, created_at) "
+                               "VALUES (NULL, '', 'https://h/x', :t, '')"), {"t": True})
+            c.rollback()
+    finally:
+        engine.dispose()

@@ -42,7 +42,7 @@ def test_a_broken_vocabulary_is_one_line_naming_the_fault(sqlite_cli: Cli, old: 
 
 
 def test_calendar_show_lists_scales_categories_and_rounds(cli: Cli) -> None:
-    cli("init", now="2024-05-06")
+    cli("init", "--simulation", now="2024-05-06")
     data = json.loads(cli("calendar", "show", "--json", now="2024-05-06").output)
     assert data["industries"]["化工"]["scales"] == ["ABCD", "引领性"]
     assert data["industries"]["焦化"]["ule"] is True and "焦化行业" in data["industries"]["焦化"]["aliases"]

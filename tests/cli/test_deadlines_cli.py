@@ -153,7 +153,7 @@ def test_a_year_missing_from_the_calendar_data_is_an_error_naming_the_year_and_f
 
 def test_a_2027_campaign_counts_working_days_from_its_own_override_table(cli: Cli) -> None:
     cal = write_calendar(cli.home, "henan-2027.toml", year=2027, workdays=HOLIDAYS_2027)
-    cli("init", "--calendar", cal, now="2027-05-06")
+    cli("init", "--simulation", "--calendar", cal, now="2027-05-06")
     cli("actor", "add", "省管理员", "--role", "province_admin", now="2027-05-06")
     cli("enterprise", "add", "--code", CODE, "--name", "许昌恒达耐材有限公司", "--city", "许昌市", "--industry", "耐材",
         "--grade", "C", "--rating-doc", "豫环文1号", now="2027-05-06", actor="省管理员")
@@ -164,7 +164,7 @@ def test_a_2027_campaign_counts_working_days_from_its_own_override_table(cli: Cl
 
 def test_a_2027_campaign_without_an_override_table_names_its_calendar_file(cli: Cli) -> None:
     cal = write_calendar(cli.home, "henan-2027.toml", year=2027)
-    cli("init", "--calendar", cal, now="2027-05-06")
+    cli("init", "--simulation", "--calendar", cal, now="2027-05-06")
     cli("actor", "add", "省管理员", "--role", "province_admin", now="2027-05-06")
     cli("enterprise", "add", "--code", CODE, "--name", "许昌恒达耐材有限公司", "--city", "许昌市", "--industry", "耐材",
         "--grade", "C", "--rating-doc", "豫环文1号", now="2027-05-06", actor="省管理员")

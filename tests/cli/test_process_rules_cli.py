@@ -242,3 +242,16 @@ def test_a_batch_re_enrols_and_evaluates_the_new_cycle(cli: Cli, tmp_path: Path)
     assert "每月一次" in r.stderr
     assert [h["payload"].get("cycle") for h in history(cli, c)][-1] == 2
     cli("audit", "verify", now="2024-12-01")
+
+
+def test_data_may_not_set_what_the_engine_records_for_the_event(cli: Cli) -> None:
+    """`--data target_grade=A` would read, in the audit log, as a changed target (issue 12: the
+    replay of `audit verify` trusts what the engine writes there)."""
+    bootstrap(cli)
+    c = add(cli, 9, "耐材", "C")
+    enroll(cli, c, "B")
+    line = one_line(cli("advance", c, "start_assistance", "--data", "target_grade=A", now="2024-06-03",
+                        actor="许昌联络员", expect=1))
+    assert "target_grade" in line and "reserved" in line
+    assert [h["event"] for h in history(cli, c)][-1] == "enroll"
+    cli("audit", "verify", now="2024-06-03")

@@ -86,3 +86,21 @@ def test_refused_attempts_are_recorded_outside_the_chain(campaign: Cli) -> None:
     engine.dispose()
     assert ("许昌联络员", "start_assistance") in [(r[0], r[1]) for r in rows]
     campaign("audit", "verify", now="2024-05-20")
+
+
+def test_the_two_process_verification_replays_the_whole_log_and_names_a_changed_row(
+        campaign: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workflow import ledger
+
+    walk_to_tracking(campaign)
+    monkeypatch.setattr(ledger, "PARALLEL_MIN", 4)  # split even this short log between two processes
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    split = []
+    real = ledger._parallel
+    monkeypatch.setattr(ledger, "_parallel", lambda *a: split.append(real(*a)) or split[-1])
+    campaign("audit", "verify", now="2024-06-20")
+    assert split and split[0] is not None  # the two halves met
+    _exec(campaign.db, "UPDATE participation SET plan_submitted = FALSE")
+    r = campaign("audit", "verify", now="2024-06-20", expect=3)
+    first = r.stderr.splitlines()[0]
+    assert first.startswith(f"错误 Error: participation {CODE}（2024）列 plan_submitted：库中 False，审计链推得 True")

@@ -50,7 +50,7 @@ def next_request(code: str, state: str | None, rng: random.Random) -> Request:
 def run(db: str, seed: int, count: int) -> dict[str, Any]:
     rng = random.Random(seed)
     engine = make_engine(db)
-    ctx = Context(engine=engine, clock=FixedClock(parse_instant(NOW)))
+    ctx = Context(engine=engine, clock=FixedClock(parse_instant(NOW)), simulation=True)  # init --simulation
     codes = [r["code"] for r in enterprises.listing(ctx)]
     stats: dict[str, Any] = {"committed": 0, "refused": 0, "conflicts": 0, "retries": 0, "errors": []}
     start = time.monotonic()

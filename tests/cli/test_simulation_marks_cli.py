@@ -1,0 +1,31 @@
+"""A simulation database's outputs say so (模拟 / SIMULATION): exports, reports, the dashboard page
+and the notices, so that nobody files or forwards simulated data as real."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.cli.test_lifecycle_cli import ENROLL
+from tests.conftest import Cli
+
+MARK = "模拟 SIMULATION"
+
+
+def test_exports_reports_the_dashboard_and_notices_of_a_simulation_are_marked(campaign: Cli,
+                                                                               tmp_path: Path) -> None:
+    campaign(*ENROLL, now="2024-05-20", actor="许昌联络员")
+    out = tmp_path / "附件1.xlsx"
+    campaign("export", "attachment1", "--city", "许昌", "--out", str(out), now="2024-05-24")
+    ws = load_workbook(out).worksheets[0]
+    assert MARK in str(ws["A3"].value) and MARK not in str(ws["A2"].value)  # the plan's title stays
+    assert MARK in campaign("report", "targets", now="2024-05-24").stdout.splitlines()[-1]
+    assert json.loads(campaign("report", "targets", "--json", now="2024-05-24").stdout)["simulation"] is True
+    campaign("report", "html", "--out", str(tmp_path / "page"), now="2024-05-24")
+    assert MARK in (tmp_path / "page" / "index.html").read_text("utf-8")
+    campaign("scheduler", "tick", now="2024-05-24")  # the 7-days-left reminders of 附件1
+    reminder = next(n for n in json.loads(campaign("notices", "list", "--json", now="2024-05-24").stdout)
+                    if n["city"] == "许昌市")
+    assert MARK in campaign("notices", "show", str(reminder["id"]), now="2024-05-24").stdout
