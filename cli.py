@@ -7,47 +7,13 @@ inside commands, so `campaign --help` stays fast.
 from __future__ import annotations
 
 import importlib
-import json
 import os
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from workflow.context import Context
-
-# name → "module:attribute"; each module imports only click at the top.
-COMMANDS = {
-    "init": "commands.setup:init",
-    "calendar": "commands.setup:calendar",
-    "workdays": "commands.setup:workdays",
-    "actor": "commands.actors:actor",
-    "enterprise": "commands.enterprises:enterprise",
-    "advance": "commands.lifecycle:advance",
-    "history": "commands.lifecycle:history",
-    "status": "commands.lifecycle:status",
-    "graph": "commands.lifecycle:graph",
-    "audit": "commands.audit:audit",
-    # deadlines and scheduler
-    "deliverable": "commands.deadlines:deliverable",
-    "deadlines": "commands.deadlines:deadlines",
-    "request": "commands.requests:request",
-    "scheduler": "commands.scheduler:scheduler",
-    # notices, exports, delivery
-    "notices": "commands.notices:notices",
-    "export": "commands.exports:export",
-    "equipment": "commands.exports:equipment",
-    "contact": "commands.notices:contact",
-    # integrity and access control
-    "roles": "commands.access:roles",
-    "assign": "commands.access:assign",
-    "recheck": "commands.access:recheck",
-    "db": "commands.database:db",
-    # reports
-    "report": "commands.reports:report",
-    "demo": "commands.demo:demo",
-}
+from commands import COMMANDS
+from commands.common import one_line
 
 
 class LazyGroup(click.Group):
@@ -104,15 +70,6 @@ def _fail(ctx: click.Context, code: int, message: str) -> None:
     """The one error line on stderr, then exit."""
     click.echo(f"错误 Error: {one_line(message)}", err=True)
     ctx.exit(code)
-
-
-def one_line(text: str) -> str:
-    """`text` with control, zero-width and line-break characters escaped as in repr (\\n, \\u200b):
-    user input quoted in a message can neither break the line nor hide in it."""
-    import unicodedata
-
-    return "".join(ch.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
 
 
 def usage(exc: click.UsageError) -> tuple[int, str]:
@@ -181,84 +138,6 @@ def main(ctx: click.Context, db: str, actor: str | None, year: int | None,
          config_file: str | None) -> None:
     """创A晋B行动 — campaign engine for heavy-pollution-weather performance grading."""
     ctx.obj = {"db": db, "actor": actor, "year": year, "config": config_file}
-
-
-def context(click_ctx: click.Context | None = None, *, simulating: bool = False) -> Context:
-    """Build the service context once per command (the one bootstrap). `simulating`: the command makes
-    the database a simulation (`init --simulation`, `demo`), so CAMPAIGN_NOW is left to it to judge."""
-    c = click_ctx or click.get_current_context()
-    root = c.find_root()
-    obj = root.obj
-    if "context" not in obj:
-        from pathlib import Path
-
-        from models.db import make_engine
-        from workflow import config
-        from workflow.clock import parse_instant
-        from workflow.context import Context
-        from workflow.simulation import clocks
-
-        config.apply(config.load(obj["config"], cwd=Path.cwd()), os.environ)  # type: ignore[arg-type]
-        db = obj["db"]
-        if root.get_parameter_source("db") == click.core.ParameterSource.DEFAULT:
-            db = os.environ.get("CAMPAIGN_DB", db)
-        env_now = os.environ.get("CAMPAIGN_NOW") or None
-        if env_now:
-            parse_instant(env_now)  # a malformed CAMPAIGN_NOW is named before the database is opened
-        engine = make_engine(db)
-        _refuse_missing_file(engine, c.command_path.partition(" ")[2])
-        root.call_on_close(engine.dispose)
-        clock, wall, simulation = clocks(engine, env_now, making=simulating)  # real database: real time
-        obj["context"] = Context(engine=engine, clock=clock, wall=wall, actor=obj["actor"], year=obj["year"],
-                                 simulation=simulation, clock_override=env_now is not None)
-    ctx_obj: Context = obj["context"]
-    return ctx_obj
-
-
-# init, demo and db upgrade create a new SQLite file; workdays and calendar fall back to the shipped one.
-MAY_LACK_FILE = ("init", "demo", "db upgrade", "workdays", "calendar")
-
-
-def _refuse_missing_file(engine: Any, command: str) -> None:
-    """A mistyped --db must not leave an empty SQLite file behind."""
-    from pathlib import Path
-
-    from workflow.errors import NotFound
-
-    name = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not name or name == ":memory:" or engine.url.query.get("mode") or command.startswith(MAY_LACK_FILE):
-        return
-    if not Path(name).exists():
-        engine.dispose()
-        raise NotFound(f"数据库文件 {name} 不存在：请检查 --db / CAMPAIGN_DB，或先运行 campaign init "
-                       "(no such database file)")
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-
-
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
-    """A terminal table (rich), readable on 80 columns."""
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=title, show_lines=False)
-    for col in columns:
-        t.add_column(col, overflow="fold")
-    for row in rows:
-        t.add_row(*["" if v is None else str(v) for v in row])
-    Console(width=max(80, min(160, _term_width()))).print(t)
-
-
-def _term_width() -> int:
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns
-    except OSError:
-        return 100
 
 
 if __name__ == "__main__":

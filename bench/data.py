@@ -14,8 +14,9 @@ from itertools import islice
 from pathlib import Path
 
 from bench.proc import campaign
-from workflow import grades, synthetic
-from workflow.audit import FIELDS, FORMAT, GENESIS, entry_hash
+from workflow.demo import synthetic
+from workflow.domain import grades
+from workflow.domain.audit import FIELDS, FORMAT, GENESIS, entry_hash
 
 ADMIN, COORD, REVIEWER, EXPERT, PREVIEWER = "省管理员", "郑州联络员", "郑州评审", "郑州专家", "省复核员"
 CITY = "郑州市"

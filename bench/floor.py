@@ -15,7 +15,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from workflow.states import EVENTS
+from workflow.domain.states import EVENTS
 
 SEP = "\x1f"
 _AUDIT_COLS = ("seq", "prev_hash", "code", "campaign_year", "city", "event", "from_state", "to_state",

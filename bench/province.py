@@ -12,7 +12,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from workflow.audit import FIELDS, FORMAT, GENESIS, entry_hash
+from workflow.domain.audit import FIELDS, FORMAT, GENESIS, entry_hash
 
 from .data import COORD
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 @click.command()
 @json_option
 def roles(as_json: bool) -> None:
     """The permission matrix: who may do what (谁可以做什么)."""
-    from workflow.permissions import matrix
+    from workflow.services.permissions import matrix
 
     rows = matrix()
     if as_json:
@@ -29,7 +29,7 @@ def roles(as_json: bool) -> None:
 @json_option
 def assign(code: str, expert: str, remove: bool, as_json: bool) -> None:
     """Assign an expert to an enterprise (by its city's coordinator or a province_admin)."""
-    from workflow.access import assign as do_assign
+    from workflow.services.access import assign as do_assign
 
     r = do_assign(context(), code, expert, remove=remove)
     if as_json:
@@ -52,7 +52,7 @@ def recheck() -> None:
 def recheck_sample(city: str | None, rate: float, seed: int | None, as_json: bool) -> None:
     """Draw enterprises awaiting recheck, inside a spot-check round of the calendar; round, seed,
     population and selection go to the audit log."""
-    from workflow.spotcheck import sample
+    from workflow.services.spotcheck import sample
 
     r = sample(context(), rate=rate, city=city, seed=seed)
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 @click.group()
@@ -21,7 +21,7 @@ def actor() -> None:
 def actor_add(name: str, roles: tuple[str, ...], city: str | None) -> None:
     """Register an actor (the first needs no --actor). NAME is kept in one normal form (NFKC, no
     surrounding spaces); invisible or control characters and the scheduler's name 'system' are refused."""
-    from workflow.actors import add
+    from workflow.services.actors import add
 
     r = add(context(), name, roles, city)
     click.echo(f"已登记操作人 {r['name']}（{', '.join(r['roles'])}{'，' + str(r['city']) if r['city'] else ''}）")
@@ -31,7 +31,7 @@ def actor_add(name: str, roles: tuple[str, ...], city: str | None) -> None:
 @json_option
 def actor_list(as_json: bool) -> None:
     """List actors."""
-    from workflow.actors import listing
+    from workflow.services.actors import listing
 
     rows = listing(context())
     if as_json:
@@ -46,7 +46,7 @@ def actor_list(as_json: bool) -> None:
 @click.argument("name")
 def actor_deactivate(name: str) -> None:
     """Deactivate an actor (province_admin); their history stays attributed to them."""
-    from workflow.access import deactivate
+    from workflow.services.access import deactivate
 
     r = deactivate(context(), name)
     click.echo(f"已停用操作人 {r['name']}，审计 #{r['seq']}")
@@ -58,7 +58,7 @@ def actor_deactivate(name: str) -> None:
 @click.option("--reason", required=True, help="The conflict of interest (利益冲突情况).")
 def actor_declare_conflict(name: str, code: str, reason: str) -> None:
     """Declare NAME's conflict of interest with enterprise CODE: NAME may not act on it at all."""
-    from workflow.access import declare_conflict
+    from workflow.services.access import declare_conflict
 
     r = declare_conflict(context(), name, code, reason)
     click.echo(f"已申报利益冲突：{r['actor']} 回避企业 {r['code']}（{r['city']}），审计 #{r['seq']}")

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from cli import context, emit_json, json_option, table
 from commands.baseline import baseline
+from commands.common import context, emit_json, json_option, table
 
 
 @click.group()
@@ -32,7 +32,7 @@ def audit_verify(digest: str | None, folder: str | None, pubkeys: tuple[str, ...
     ctx = context()
     r = verify_listing(ctx, digest, as_json)
     if folder:
-        from workflow import witness
+        from workflow.store import witness
 
         r = {**r, "witness": witness.verify(ctx, folder, pubkeys)}
     if as_json:
@@ -62,7 +62,7 @@ def audit_keygen(keyfile: str, name: str | None, as_json: bool) -> None:
     """Make an Ed25519 checkpoint key pair: KEYFILE (private, mode 0600) and KEYFILE.pub."""
     from pathlib import Path
 
-    from workflow.keyfiles import keygen
+    from workflow.files.keyfiles import keygen
 
     r = keygen(keyfile, name or Path(keyfile).stem)
     if as_json:
@@ -81,9 +81,9 @@ def audit_keygen(keyfile: str, name: str | None, as_json: bool) -> None:
 @json_option
 def audit_checkpoint(key: str | None, out: str | None, as_json: bool) -> None:
     """Sign the log's size and head hash (a signed note); countersign one of the same size in --out."""
-    from workflow import witness
     from workflow.errors import InvalidInput
-    from workflow.keyfiles import settings
+    from workflow.files.keyfiles import settings
+    from workflow.store import witness
 
     ctx = context()
     conf = settings(ctx.home)
@@ -112,7 +112,7 @@ def audit_checkpoint(key: str | None, out: str | None, as_json: bool) -> None:
 def audit_accept_restore(reason: str, paths: tuple[str, ...], keys: tuple[str, ...], pubkeys: tuple[str, ...],
                          as_json: bool) -> None:
     """Record that the database was restored from a backup behind its checkpoints (province_admin)."""
-    from workflow.restore import accept_restore
+    from workflow.services.restore import accept_restore
 
     r = accept_restore(context(), reason, list(paths), list(keys), list(pubkeys))
     if as_json:
@@ -127,7 +127,7 @@ def audit_accept_restore(reason: str, paths: tuple[str, ...], keys: tuple[str, .
 @json_option
 def audit_digest(as_json: bool) -> None:
     """One digest of the whole log (the hex digest alone on the last line)."""
-    from workflow.queries import digest
+    from workflow.services.queries import digest
 
     r = digest(context())
     if as_json:
@@ -142,7 +142,7 @@ def audit_digest(as_json: bool) -> None:
 @json_option
 def audit_actors(code: str, as_json: bool) -> None:
     """The accountability record: who acted on CODE in this campaign, with what and when."""
-    from workflow.accountability import accountability
+    from workflow.services.accountability import accountability
 
     r = accountability(context(), code)
     if as_json:
@@ -168,12 +168,12 @@ def audit_actors(code: str, as_json: bool) -> None:
 def audit_log(who: str | None, city: str | None, code: str | None, event: str | None, since: str | None,
               until: str | None, as_json: bool, xlsx: str | None) -> None:
     """Audit entries for the discipline inspection (纪检), filtered."""
-    from workflow.accountability import log
+    from workflow.services.accountability import log
 
     if as_json and xlsx:
         raise click.UsageError("--json 与 --xlsx 只能选一个")
     if xlsx:
-        from workflow.writers import check_out
+        from workflow.reports.writers import check_out
 
         check_out(xlsx, "--xlsx")  # before the query: a bad path is named as the option the user gave
     rows = log(context(), actor=who, city=city, code=code, event=event, since=since, until=until)
@@ -181,7 +181,7 @@ def audit_log(who: str | None, city: str | None, code: str | None, event: str | 
         emit_json(rows)
         return
     if xlsx:
-        from workflow.accountability import write_xlsx
+        from workflow.services.accountability import write_xlsx
 
         path = write_xlsx(rows, xlsx, simulation=context().simulation)
         click.echo(f"已写出 {len(rows)} 条审计记录：{path}")

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli import context, emit_json, json_option
+from commands.common import context, emit_json, json_option
 
 
 def verified_line(r: dict[str, Any], digest: str | None) -> str:
@@ -22,8 +22,8 @@ def verified_line(r: dict[str, Any], digest: str | None) -> str:
 @json_option
 def baseline(reason: str, as_json: bool) -> None:
     """province_admin: one `baseline` entry per row the log cannot explain yet, carrying its values."""
-    from workflow.baseline import baseline as do_baseline
-    from workflow.queries import verify
+    from workflow.services.baseline import baseline as do_baseline
+    from workflow.services.queries import verify
 
     ctx = context()
     r = do_baseline(ctx, reason)
@@ -41,8 +41,8 @@ def baseline(reason: str, as_json: bool) -> None:
 def verify_listing(ctx: Any, digest: str | None, as_json: bool) -> dict[str, Any]:
     """`audit verify`'s result; with --json, rows that differ from the log are listed (all of them, up
     to 10,000) on stdout before exit 3, instead of the one-line error."""
-    from workflow.projection import RowsDiffer
-    from workflow.queries import verify
+    from workflow.services.queries import verify
+    from workflow.store.projection import RowsDiffer
 
     try:
         return verify(ctx, digest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 @click.group()
@@ -54,7 +54,7 @@ def db_provision(as_json: bool) -> None:
     """Make the database safe to share (PostgreSQL; re-run after every upgrade): read-only group roles
     for person logins, row-level security by city on every table holding city data, and triggers
     that check the engine's own writes (audit entry role, audit entry with every state change)."""
-    from workflow.provision import provision
+    from workflow.store.provision import provision
 
     r = provision(context())
     if as_json:
@@ -77,7 +77,7 @@ def db_grant(login: str, city: str | None, role: str, actor_name: str | None, as
     """Give a person a READ-ONLY database login for analysis, scoped to their actor's city (province
     roles: every city), creating the login role if needed (no password is set). Person logins write
     nothing: the engine writes with its service login."""
-    from workflow.provision import grant
+    from workflow.store.provision import grant
 
     r = grant(context(), login, city=city, role=role, actor=actor_name)
     if as_json:
@@ -92,7 +92,7 @@ def db_grant(login: str, city: str | None, role: str, actor_name: str | None, as
 def db_check(as_json: bool) -> None:
     """Report enterprise rows today's rules would refuse (unknown industry, grade without 评级文件文号 …);
     nothing is rewritten. Exit 1 when something is reported."""
-    from workflow.db_check import check
+    from workflow.services.db_check import check
 
     r = check(context())
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 STATUS_ZH = {"pending": "待报送", "submitted": "已报送", "late": "逾期报送", "overdue": "已逾期",
              "not_owed": "无须报送"}
@@ -29,7 +29,7 @@ def deliverable() -> None:
 def deliverable_submit(city: str, kind: str, period: str | None, file: str | None, generate: bool,
                        note: str, as_json: bool) -> None:
     """Record a city's submission (late submissions are accepted and recorded as late)."""
-    from workflow.deadlines import submit
+    from workflow.services.deadlines import submit
 
     r = submit(context(), city=city, kind=kind, period=period, file=file, note=note, generate=generate)
     if as_json:
@@ -50,7 +50,7 @@ def deliverable_submit(city: str, kind: str, period: str | None, file: str | Non
 @json_option
 def deadlines(city: str | None, overdue: bool, upcoming: int | None, as_json: bool) -> None:
     """Every city's deliverables: due date, status and days left or overdue."""
-    from workflow.deadlines import listing
+    from workflow.services.deadlines import listing
 
     rows = listing(context(), city=city, overdue=overdue, upcoming=upcoming)
     if as_json:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from cli import context
+from commands.common import context
 
 
 @click.command()
 @click.option("--enterprises", "n", type=int, default=6000, show_default=True,
               help="How many synthetic enterprises the province has.")
-@click.option("--seed", type=int, default=2024, show_default=True)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Random seed: the same seed, the same year.")
 def demo(n: int, seed: int) -> None:
     """Build a synthetic province and run the 2024 campaign year day by day.
 
@@ -22,7 +22,7 @@ def demo(n: int, seed: int) -> None:
     from commands.audit import audit_verify
     from commands.lifecycle import status
     from commands.reports import html, targets
-    from workflow.demo import run_demo
+    from workflow.demo.year import run_demo
 
     ctx = context()
     run_demo(ctx, Path.cwd(), n=n, seed=seed, echo=click.echo)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 @click.group()
@@ -29,7 +29,7 @@ def enterprise() -> None:
 @click.option("--livelihood", is_flag=True, help="民生保障类.")
 def enterprise_add(livelihood: bool, **fields: str) -> None:
     """Register one enterprise."""
-    from workflow.enterprises import add
+    from workflow.services.enterprises import add
 
     r = add(context(), {**fields, "livelihood": "1" if livelihood else "0"})
     industry = r["industry"] + (f"（{r['industry_detail']}）" if r["industry_detail"] else "")
@@ -38,18 +38,18 @@ def enterprise_add(livelihood: bool, **fields: str) -> None:
 
 @enterprise.command("update")
 @click.argument("code")
-@click.option("--name")
-@click.option("--county")
+@click.option("--name", help="New 企业名称.")
+@click.option("--county", help="New 区县.")
 @click.option("--industry", help="行业: one of the calendar's industries.")
 @click.option("--industry-detail", help="行业细分.")
 @click.option("--grade", help="Refused: a grade changes only through the process or correct-grade.")
 @click.option("--ule", help="超低排放: not_started in_progress completed publicized.")
 @click.option("--ule-ref", help="超低排放公示文号 or URL (required with --ule publicized).")
 @click.option("--ule-date", help="超低排放公示日期 YYYY-MM-DD (required with --ule publicized).")
-@click.option("--livelihood", type=click.Choice(["yes", "no"]))
+@click.option("--livelihood", type=click.Choice(["yes", "no"]), help="民生保障类: yes or no.")
 def enterprise_update(code: str, **fields: str | None) -> None:
     """Change master data (audited). ULE publicized: city reviewer or province only."""
-    from workflow.enterprises import update_master
+    from workflow.services.enterprises import update_master
 
     changes = {k: v for k, v in fields.items() if v is not None}
     r = update_master(context(), code, changes)
@@ -66,7 +66,7 @@ def enterprise_update(code: str, **fields: str | None) -> None:
 def enterprise_correct_grade(code: str, grade: str, reason: str, rating_doc: str, as_json: bool) -> None:
     """Province correction of a wrongly recorded grade (grade_correction), audited; never during an
     open participation."""
-    from workflow.corrections import correct_grade
+    from workflow.services.corrections import correct_grade
 
     r = correct_grade(context(), code, grade, reason=reason, rating_doc=rating_doc)
     if as_json:
@@ -82,14 +82,14 @@ def enterprise_import(file: str) -> None:
     """Import CSV or XLSX, all or nothing (Chinese or English headers)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from workflow.enterprises import import_file
+    from workflow.services.enterprises import import_file
 
     with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} 行"),
                   transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("导入中", total=None)
         result = import_file(context(), file, progress=lambda n: bar.advance(task, n))
     if result.error_count:
-        from cli import one_line
+        from commands.common import one_line
 
         shown = len(result.errors)
         click.echo(f"错误 Error: {result.error_count} 行有误，未导入任何企业；以下逐行列出"
@@ -104,13 +104,13 @@ def enterprise_import(file: str) -> None:
 
 
 @enterprise.command("list")
-@click.option("--city", default=None)
-@click.option("--state", default=None)
-@click.option("--limit", type=int, default=None)
+@click.option("--city", default=None, help="Only this city's enterprises, e.g. 许昌市.")
+@click.option("--state", default=None, help="Only this state, e.g. tracking or 跟踪评估.")
+@click.option("--limit", type=int, default=None, help="At most this many rows (1 or more).")
 @json_option
 def enterprise_list(city: str | None, state: str | None, limit: int | None, as_json: bool) -> None:
     """List enterprises with their state in the current campaign."""
-    from workflow.enterprises import listing
+    from workflow.services.enterprises import listing
 
     rows = list(listing(context(), city=city, state=state, limit=limit))
     if as_json:
@@ -126,7 +126,7 @@ def enterprise_list(city: str | None, state: str | None, limit: int | None, as_j
 @json_option
 def enterprise_show(code: str, as_json: bool) -> None:
     """One enterprise and its participation."""
-    from workflow.enterprises import show
+    from workflow.services.enterprises import show
 
     r = show(context(), code)
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 @click.command()
@@ -20,8 +20,8 @@ def export(kind: str, city: str | None, all_cities: bool, period: str | None, ou
     """Export one of the plan's five attachments (附件1–5), the 正面清单 (positive-list) or a city's
     修订完善的应急减排清单 (emission-list)."""
     from workflow.errors import InvalidInput
-    from workflow.exports import LISTS, attachment, certification_list, normalise_kind
-    from workflow.writers import check_out, write
+    from workflow.reports.exports import LISTS, attachment, certification_list, normalise_kind
+    from workflow.reports.writers import check_out, write
 
     if city and all_cities:
         raise click.UsageError("--city 与 --all-cities 不能同时使用")
@@ -60,7 +60,7 @@ def equipment() -> None:
 def equipment_record(code: str, project: str, equipment_: str, investment: str | None,
                      completed: str | None, funding: str, as_json: bool) -> None:
     """Record an equipment update on a participation (audited)."""
-    from workflow.equipment import Update, record
+    from workflow.services.equipment import Update, record
 
     r = record(context(), Update(code, project, equipment_, investment, completed, funding))
     if as_json:
@@ -71,11 +71,11 @@ def equipment_record(code: str, project: str, equipment_: str, investment: str |
 
 
 @equipment.command("list")
-@click.option("--city", default=None)
+@click.option("--city", default=None, help="Only this city's equipment updates.")
 @json_option
 def equipment_list(city: str | None, as_json: bool) -> None:
     """Equipment updates of the current campaign."""
-    from workflow.equipment import listing
+    from workflow.services.equipment import listing
 
     rows = listing(context(), city=city)
     if as_json:

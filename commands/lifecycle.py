@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 def _data(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -36,8 +36,8 @@ def advance(code: str | None, event: str | None, reason: str, data: tuple[str, .
             target_grade: str | None, consent: str | None, month: str | None, grade: str | None,
             override_window: bool, effective: str | None, file: str | None, as_json: bool) -> None:
     """Move an enterprise's participation: campaign advance CODE EVENT [options]."""
-    from workflow.lifecycle import Request
-    from workflow.lifecycle import advance as do_advance
+    from workflow.services.lifecycle import Request
+    from workflow.services.lifecycle import advance as do_advance
 
     ctx = context()
     if file:
@@ -57,8 +57,8 @@ def advance(code: str | None, event: str | None, reason: str, data: tuple[str, .
 
 
 def _batch(ctx: object, file: str, as_json: bool) -> None:
-    from workflow.batch import read_events
-    from workflow.lifecycle import advance_batch
+    from workflow.files.batch import read_events
+    from workflow.services.lifecycle import advance_batch
 
     ok, outcomes = advance_batch(ctx, read_events(file))  # type: ignore[arg-type]
     if as_json:
@@ -82,7 +82,7 @@ def _batch(ctx: object, file: str, as_json: bool) -> None:
 @json_option
 def history(code: str, as_json: bool) -> None:
     """A participation's events in order, with their hashes."""
-    from workflow.queries import history as do_history
+    from workflow.services.queries import history as do_history
 
     rows = do_history(context(), code)
     if as_json:
@@ -97,8 +97,8 @@ def history(code: str, as_json: bool) -> None:
 @json_option
 def status(as_json: bool) -> None:
     """Counts by state and city."""
-    from workflow.queries import status as do_status
-    from workflow.states import STATE_ZH
+    from workflow.domain.states import STATE_ZH
+    from workflow.services.queries import status as do_status
 
     ctx = context()
     r = do_status(ctx)
@@ -106,7 +106,7 @@ def status(as_json: bool) -> None:
         emit_json({**r, "simulation": ctx.simulation})
         return
     if ctx.simulation:
-        from workflow.simulation import MARK
+        from workflow.context import SIMULATION_MARK as MARK
 
         click.echo(f"{MARK}本数据库为模拟数据，不是真实记录 (simulation database)")
     states = [s for s, n in r["by_state"].items() if n]
@@ -117,9 +117,9 @@ def status(as_json: bool) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
-              show_default=True)
+              show_default=True, help="Mermaid (Markdown) or Graphviz dot.")
 def graph(fmt: str) -> None:
     """Print the state machine as the engine sees it."""
-    from workflow.machine import graph as draw
+    from workflow.domain.machine import graph as draw
 
     click.echo(draw(fmt))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 templates_option = click.option(
     "--templates", default=None, metavar="DIR",
@@ -27,8 +27,11 @@ def notices() -> None:
 def notices_list(status: str | None, kind: str | None, city: str | None, as_json: bool) -> None:
     """List notices, oldest first."""
     from notifications.service import listing
+    from workflow.services.contacts import resolve_unit
 
-    rows = listing(context(), status=status, kind=kind, city=city)
+    ctx = context()
+    unit = resolve_unit(ctx, city) if city is not None else None  # 许昌 → 许昌市; 省级 → the province
+    rows = listing(ctx, status=status, kind=kind, city=unit, province=city is not None and unit is None)
     if as_json:
         emit_json(rows)
         return
@@ -135,7 +138,7 @@ def contact() -> None:
 @click.option("--name", default="", help="Person or office, e.g. 大气科.")
 def contact_add(city: str, email: str | None, webhook: str | None, name: str) -> None:
     """Add a contact (audited)."""
-    from notifications.contacts import add
+    from workflow.services.contacts import add
 
     r = add(context(), city=city, email=email, webhook=webhook, name=name)
     where = ", ".join(x for x in (r["email"], r["webhook"]) if x)
@@ -146,19 +149,19 @@ def contact_add(city: str, email: str | None, webhook: str | None, name: str) ->
 @click.argument("contact_id", metavar="ID", type=int)
 def contact_remove(contact_id: int) -> None:
     """Stop sending to a contact (kept as inactive; audited)."""
-    from notifications.contacts import remove
+    from workflow.services.contacts import remove
 
     r = remove(context(), contact_id)
     click.echo(f"已停用联系人 {r['id']}：{r['city'] or '省级'} {r['name']}".rstrip())
 
 
 @contact.command("list")
-@click.option("--city", default=None)
+@click.option("--city", default=None, help="Only this city's contacts; 省级 for the province.")
 @click.option("--all", "every", is_flag=True, help="Include removed contacts.")
 @json_option
 def contact_list(city: str | None, every: bool, as_json: bool) -> None:
     """List contacts (webhook keys masked)."""
-    from notifications.contacts import listing
+    from workflow.services.contacts import listing
 
     rows = listing(context(), city=city, every=every)
     if as_json:

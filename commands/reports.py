@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 def _short(city: str) -> str:
@@ -16,7 +16,7 @@ def _short(city: str) -> str:
 def _bar(ratio: float | None, width: int = 10) -> str:
     if ratio is None:
         return "—"
-    from workflow.dashboard import pct
+    from workflow.reports.dashboard import pct
 
     filled = min(width, round(ratio * width))
     return "█" * filled + "░" * (width - filled) + f" {pct(ratio)}"
@@ -32,7 +32,7 @@ def _simulated(r: dict[str, Any], as_json: bool) -> dict[str, Any]:
     if not context().simulation:
         return r
     if not as_json:
-        from workflow.simulation import MARK
+        from workflow.context import SIMULATION_MARK as MARK
 
         click.get_current_context().call_on_close(lambda: click.echo(f"{MARK}本报告来自模拟数据库，不是真实工作数据"))
     return {**r, "simulation": True}
@@ -45,13 +45,13 @@ def _simulated(r: dict[str, Any], as_json: bool) -> dict[str, Any]:
               help="Also write the table as a printable workbook.")
 def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
     """Per city: target, counted as new, in the pipeline, gap; the province against 600."""
-    from workflow.reports import targets as do_targets
+    from workflow.reports.figures import targets as do_targets
 
     if as_json and xlsx:
         raise click.UsageError("--json 与 --xlsx 只能选一个")
     if xlsx:
         from workflow.errors import InvalidInput
-        from workflow.writers import check_out
+        from workflow.reports.writers import check_out
 
         check_out(xlsx, "--xlsx")
         if not xlsx.lower().endswith(".xlsx"):
@@ -61,8 +61,8 @@ def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
         emit_json(r)
         return
     if xlsx:
-        from workflow.report_sheets import targets_sheet
-        from workflow.writers import write
+        from workflow.reports.report_sheets import targets_sheet
+        from workflow.reports.writers import write
 
         click.echo(f"已写入 {write([targets_sheet(r)], xlsx, simulation=context().simulation)}")
         return
@@ -81,11 +81,11 @@ _COLS = (("cultivation", "培育"), ("assistance", "帮扶"), ("tracking", "跟�
 
 
 @report.command("funnel")
-@click.option("--city", default=None)
+@click.option("--city", default=None, help="One reporting unit, e.g. 许昌.")
 @json_option
 def funnel(city: str | None, as_json: bool) -> None:
     """Participations by stage and city, and the grade transitions (from → achieved)."""
-    from workflow.reports import funnel as do_funnel
+    from workflow.reports.figures import funnel as do_funnel
 
     r = _simulated(do_funnel(context(), city), as_json)
     if as_json:
@@ -104,11 +104,11 @@ def funnel(city: str | None, as_json: bool) -> None:
 
 
 @report.command("overdue")
-@click.option("--city", default=None)
+@click.option("--city", default=None, help="One reporting unit, e.g. 许昌.")
 @json_option
 def overdue(city: str | None, as_json: bool) -> None:
     """City × deliverable: pending, late and overdue; enterprises missing evaluations or replies."""
-    from workflow.overdue import matrix
+    from workflow.reports.overdue import matrix
 
     r = _simulated(matrix(context(), city), as_json)
     if as_json:
@@ -148,7 +148,7 @@ def _compact(columns: list[str], rows: list[list[str]]) -> None:
               help="Directory for index.html (created if missing).")
 def html(out: str) -> None:
     """A self-contained static dashboard page (no server, no internet)."""
-    from workflow.publish import dashboard_page
+    from workflow.reports.publish import dashboard_page
 
     r = dashboard_page(context(), out)
     p = r["province"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 STATUS_ZH = {"open": "待答复", "overdue": "已超期", "answered": "已答复", "late": "超期答复"}
 
@@ -25,7 +25,7 @@ def request_open(code: str, subject: str, received: str | None, as_json: bool) -
     from datetime import date
 
     from workflow.errors import InvalidInput
-    from workflow.requests import open_request
+    from workflow.services.requests import open_request
 
     try:
         day = date.fromisoformat(received) if received else None
@@ -45,7 +45,7 @@ def request_open(code: str, subject: str, received: str | None, as_json: bool) -
 @json_option
 def request_answer(request_id: int, text: str, as_json: bool) -> None:
     """Answer a request; an answer after the due date is recorded as late."""
-    from workflow.requests import answer
+    from workflow.services.requests import answer
 
     r = answer(context(), request_id, text)
     if as_json:
@@ -61,7 +61,7 @@ def request_answer(request_id: int, text: str, as_json: bool) -> None:
 @json_option
 def request_list(overdue: bool, city: str | None, as_json: bool) -> None:
     """Requests with their received and due dates and status."""
-    from workflow.requests import listing
+    from workflow.services.requests import listing
 
     rows = listing(context(), overdue=overdue, city=city)
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, table
 
 
 @click.group()
@@ -21,7 +21,7 @@ def scheduler_run(poll: float) -> None:
     import signal
     import threading
 
-    from workflow.scheduler import run
+    from workflow.scheduling.scheduler import run
 
     if poll <= 0:
         raise click.BadParameter("应为正数", param_hint="--poll")
@@ -45,7 +45,7 @@ def scheduler_run(poll: float) -> None:
 @json_option
 def scheduler_tick(no_deliver: bool, as_json: bool) -> None:
     """Do all the work due as of the campaign clock (CAMPAIGN_NOW) once, and exit."""
-    from workflow.tick import tick
+    from workflow.scheduling.tick import tick
 
     r = tick(context(), send=not no_deliver)
     if as_json:
@@ -65,7 +65,7 @@ def scheduler_tick(no_deliver: bool, as_json: bool) -> None:
 @json_option
 def scheduler_plan(as_json: bool) -> None:
     """The days on which alerts (or the year-end close) fall due from now on."""
-    from workflow.tick import wake_days
+    from workflow.scheduling.tick import wake_days
 
     days = [d.isoformat() for d in wake_days(context())]
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import context, emit_json, json_option
+from commands.common import context, emit_json, json_option
 
 
 @click.command()
@@ -17,7 +17,7 @@ def init(calendar_file: str | None, simulation: bool) -> None:
     """Create the schema and load the campaign calendar (safe to run again).
 
     After the first actor exists, only a province_admin loads another campaign year."""
-    from workflow.setup import init as do_init
+    from workflow.services.setup import init as do_init
 
     result = do_init(context(simulating=simulation), calendar_file, simulation_db=simulation)
     mark = "【模拟 SIMULATION】" if result["simulation"] else ""
@@ -36,7 +36,7 @@ def calendar() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def calendar_validate(file: str) -> None:
     """Check a calendar file and say what is wrong."""
-    from workflow.plan import load_file
+    from workflow.domain.plan import load_file
 
     plan, _ = load_file(file)
     click.echo(f"日历有效 (valid)：{plan.year} 年，{len(plan.windows)} 个事件窗口，"
@@ -49,7 +49,7 @@ def calendar_validate(file: str) -> None:
 def calendar_show(as_json: bool) -> None:
     """Show the loaded campaign's phases, windows and deliverables."""
     from models.db import UnitOfWork
-    from workflow.campaigns import current
+    from workflow.store.campaigns import current
 
     ctx = context()
     with UnitOfWork(ctx.engine) as uow:
@@ -100,7 +100,7 @@ def workdays_due(day: str, n: int, calendar_file: str | None) -> None:
     from datetime import date
 
     from workflow.errors import InvalidInput
-    from workflow.loaded import workcal
+    from workflow.store.loaded import workcal
 
     try:
         start = date.fromisoformat(day)

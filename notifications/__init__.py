@@ -2,9 +2,11 @@
 
 The interface the workflow (the scheduler, the lifecycle) uses:
 
-    enqueue(session, *, kind, key, city, code, due, context, created_at) -> int | None
-        Render the notice in the caller's transaction (no commit); None when `key` exists.
-    enqueue_many(session, [Item(kind, key, city, code, due, context), …], created_at=…) -> [int | None]
+    enqueue(session, *, kind, key, city, code, due, context, created_at, simulation) -> int | None
+        Render the notice in the caller's transaction (no commit); None when `key` exists; a
+        simulation's notices say so (模拟).
+    enqueue_many(session, [Item(kind, key, city, code, due, context), …], created_at=…, simulation=…)
+        -> [int | None]
         The same for many notices at once (one query, one insert), in order.
     deliver_pending(engine, *, home, now) -> dict
         Deliver committed notices that are pending or due for retry; counts per outcome.
@@ -20,10 +22,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from .channels import mask_url
 from .kinds import KINDS, Kind
 from .queue import Item, enqueue, enqueue_many
 
-__all__ = ["KINDS", "Item", "Kind", "deliver_pending", "enqueue", "enqueue_many"]
+__all__ = ["KINDS", "Item", "Kind", "deliver_pending", "enqueue", "enqueue_many", "mask_url", "outbox"]
 
 logging.getLogger("campaign.notifications").addHandler(logging.NullHandler())
 
@@ -39,3 +42,10 @@ def deliver_pending(engine: Engine, *, home: Path, now: datetime) -> dict[str, i
     from .settings import load
 
     return deliver(engine, load(home), now)
+
+
+def outbox(home: Path) -> Path:
+    """The outbox directory notices are written to, as configured for `home`."""
+    from .settings import load
+
+    return load(home).outbox

@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.notices import Notice
 from models.tables import table
 from workflow.clock import local_date, utc_iso
+from workflow.context import SIMULATION_MARK
 
 from . import kinds
 from .render import TIME_LIMIT, Rendered, RenderError, render
@@ -78,7 +79,7 @@ def exists(session: Session, key: str) -> bool:
 
 
 def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: str | None,
-            due: date | None, context: dict[str, Any], created_at: str) -> int | None:
+            due: date | None, context: dict[str, Any], created_at: str, simulation: bool = False) -> int | None:
     """Render the notice of `kind` and insert it in the caller's transaction (no commit).
 
     Returns the new notice id, or None when a notice with this `key` exists already. A template
@@ -92,15 +93,7 @@ def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: st
         return None
     templates, timeout = templating()
     return _insert_one(session, _row(spec.name, key, city, code, due, context, created_at, templates, timeout,
-                                     simulated(session)))
-
-
-def simulated(session: Session) -> bool:
-    """A simulation's notices say so in their title and first line (模拟), wherever they are delivered."""
-    from workflow.simulation import SIMULATION, kind
-
-    engine = session.get_bind()
-    return isinstance(engine, Engine) and kind(engine) == SIMULATION
+                                     simulation))
 
 
 def _row(kind: str, key: str, city: str | None, code: str | None, due: date | None,
@@ -117,9 +110,7 @@ def _row(kind: str, key: str, city: str | None, code: str | None, due: date | No
         row.update(status="failed", subject="", body="", template=outcome.template,
                    error=str(outcome), next_attempt_at=backoff(0, at))
     else:
-        from workflow.simulation import MARK
-
-        mark = f"\n{MARK}模拟数据，非正式通知\n" if simulation else ""
+        mark = f"\n{SIMULATION_MARK}模拟数据，非正式通知\n" if simulation else ""
         row.update(status="pending", subject=outcome.subject, body=outcome.body.rstrip("\n") + "\n" + mark
                    if simulation else outcome.body,
                    template=outcome.template, error="", next_attempt_at=None)
@@ -142,8 +133,8 @@ _EXISTING = select(_N.c.key).where(_N.c.key.in_(bindparam("keys", expanding=True
 _INSERT_MANY = insert(_N).returning(_N.c.id, sort_by_parameter_order=True)
 
 
-def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str,
-                 chunk: int = 500) -> list[int | None]:
+def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str, chunk: int = 500,
+                 simulation: bool = False) -> list[int | None]:
     """`enqueue` for many notices at once, in order: one query for the keys that exist, one
     insert of the new rows. Returns each item's new id, or None where its key exists already
     (in the table, or earlier in `items`). A racing duplicate makes it insert row by row."""
@@ -155,13 +146,12 @@ def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str,
     for n in range(0, len(wanted), chunk):
         seen.update(conn.execute(_EXISTING, {"keys": wanted[n:n + chunk]}).scalars())
     templates, timeout = templating()
-    marked = simulated(session)
     rows, where = list[dict[str, Any]](), list[int]()
     for n, (i, spec) in enumerate(zip(items, specs, strict=True)):
         if i.key not in seen:
             seen.add(i.key)
             rows.append(_row(spec.name, i.key, i.city, i.code, i.due, i.context, created_at, templates, timeout,
-                             marked))
+                             simulation))
             where.append(n)
     out: list[int | None] = [None] * len(items)
     if not rows:

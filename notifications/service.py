@@ -14,7 +14,6 @@ from workflow.context import Context
 from workflow.errors import InvalidInput, NotFound
 
 from . import kinds
-from .contacts import unit
 from .render import render
 from .settings import load
 
@@ -31,7 +30,7 @@ def _row(r: Any) -> dict[str, Any]:
 
 
 def listing(ctx: Context, *, status: str | None = None, kind: str | None = None,
-            city: str | None = None) -> list[dict[str, Any]]:
+            city: str | None = None, province: bool = False) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"未知状态 '{status}'，可选：{', '.join(STATUSES)}")
     if kind is not None:
@@ -41,9 +40,10 @@ def listing(ctx: Context, *, status: str | None = None, kind: str | None = None,
         if value is not None:
             query = query.where(column == value)
     with Session(ctx.engine) as s:
-        if city is not None:  # resolved as `contact` does: 许昌 → 许昌市, 省级 → the province's own
-            cname = unit(s, city)
-            query = query.where(_N.c.city.is_(None) if cname is None else _N.c.city == cname)
+        if province:  # the province's own notices
+            query = query.where(_N.c.city.is_(None))
+        elif city is not None:
+            query = query.where(_N.c.city == city)
         return [_row(r) for r in s.execute(query).all()]
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidInput
+from workflow.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

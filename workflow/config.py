@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInput
+from workflow.errors import InvalidInput
 
 DEFAULT_NAME = "campaign.toml"
 _SECRET_WORDS = ("password", "secret", "token")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from .clock import Clock, SystemClock, local_date
+from workflow.clock import Clock, SystemClock, local_date
+
+SIMULATION_MARK = "【模拟 SIMULATION】"  # the first words of every output of a simulation database
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tests.cli.test_import_and_batch import HEAD_ZH, write_csv
 from tests.conftest import DOC, Cli, bootstrap
-from workflow.creditcode import make
+from workflow.domain.creditcode import make
 
 X1, X2, X3, X4, X5 = (make(f"9141100{i:010d}") for i in range(1, 6))
 Z1, Z2, Z3 = (make(f"9141010{i:010d}") for i in range(1, 4))

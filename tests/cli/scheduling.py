@@ -16,7 +16,7 @@ HOLIDAYS_2027 = ("[workdays.\"2027\"]\n"
 
 def calendar_text(*, cities: tuple[str, ...] = ("郑州市", "许昌市"), year: int = 2024, workdays: str = "") -> str:
     """The shipped calendar with fewer reporting units (and optionally moved to another year)."""
-    from workflow.plan import default_text
+    from workflow.domain.plan import default_text
 
     head = default_text().partition("# Reporting units")[0]
     if year != 2024:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from models.db import make_engine
 from tests.cli.test_lifecycle_cli import ENROLL, walk_to_tracking
 from tests.conftest import CODE, Cli
-from workflow.creditcode import make
+from workflow.domain.creditcode import make
 
 OTHER = make("91411000MA45C2R1X")  # a second 许昌 enterprise, nobody assigned
 
@@ -40,7 +40,7 @@ def to_acceptance(cli: Cli) -> None:
 
 
 def test_roles_prints_the_matrix_with_every_lifecycle_event(sqlite_cli: Cli) -> None:
-    from workflow.states import EVENTS
+    from workflow.domain.states import EVENTS
 
     rows = json.loads(sqlite_cli("roles", "--json").stdout)
     actions = {r["action"]: r for r in rows}

@@ -103,7 +103,7 @@ def test_a_month_with_a_trailing_newline_or_full_width_digits_is_not_another_mon
 
 
 def test_an_industry_with_a_zero_width_space_is_refused_naming_the_character(campaign: Cli) -> None:
-    from workflow.creditcode import make
+    from workflow.domain.creditcode import make
 
     r = campaign("enterprise", "add", "--code", make("91410100MA45C2R2M"), "--name", "许昌钢铁", "--city", "许昌市",
                  "--industry", "钢铁\u200b", "--grade", "A", "--rating-doc", DOC, now="2024-05-06",
@@ -233,7 +233,7 @@ def test_a_huge_request_id_is_an_unknown_request(campaign: Cli) -> None:
 
 def test_import_errors_start_with_a_summary_line(campaign: Cli) -> None:
     from tests.cli.test_import_and_batch import HEAD_ZH, write_csv
-    from workflow.creditcode import make
+    from workflow.domain.creditcode import make
 
     f = write_csv(campaign.home / "bad.csv", HEAD_ZH,
                   [["91410100MA45C2R1X0", "坏代码企业", "许昌市", "", "耐材", "C", "", DOC],

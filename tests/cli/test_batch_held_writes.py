@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cli, bootstrap
-from workflow.creditcode import make
+from workflow.domain.creditcode import make
 
 A, B = make("91411000000000001"), make("91411000000000002")
 
@@ -60,7 +60,7 @@ def test_a_participation_changed_by_someone_else_after_the_preload_fails_the_bat
         pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold: int) -> None:
     from sqlalchemy import create_engine, text
 
-    from workflow import lifecycle
+    from workflow.services import lifecycle
 
     cli = Cli(pg_url, tmp_path)
     _setup(cli)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from workflow.plan import default_text
+from workflow.domain.plan import default_text
 
 
 def _calendar(tmp_path: Path, old: str, new: str) -> Path:

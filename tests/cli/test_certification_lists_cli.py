@@ -16,8 +16,8 @@ from tests.cli.scheduling import tick
 from tests.cli.test_deadlines_cli import _audit
 from tests.cli.test_exports_cli import body, header, sheet
 from tests.conftest import Cli
-from workflow.creditcode import make
-from workflow.plan import default_text, parse
+from workflow.domain.creditcode import make
+from workflow.domain.plan import default_text, parse
 
 PRE = make("91410100000000099")  # 郑州, rated A before the campaign
 LIVE = make("91411000000000098")  # 许昌, 民生保障类, never enrolled

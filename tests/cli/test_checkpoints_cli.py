@@ -50,7 +50,7 @@ def _entries(cli: Cli) -> int:
 def _rechain(db: str, rows_from: int, change: dict[str, str] | None = None) -> None:
     """What a database administrator can do without the key: drop the append-only triggers, rewrite
     (or delete) entries and recompute every later hash, so that the chain checks out again."""
-    from workflow.audit import FIELDS, entry_hash
+    from workflow.domain.audit import FIELDS, entry_hash
 
     con = sqlite3.connect(db)
     con.execute("DROP TRIGGER IF EXISTS audit_entry_no_update")
@@ -70,7 +70,7 @@ def _rechain(db: str, rows_from: int, change: dict[str, str] | None = None) -> N
 
 def _append_forged(db: str, reason: str) -> None:
     """Append an entry with a correct hash after the current head (province admin's name, made up)."""
-    from workflow.audit import FIELDS, entry_hash
+    from workflow.domain.audit import FIELDS, entry_hash
 
     con = sqlite3.connect(db)
     seq, prev, recorded = con.execute("SELECT seq, hash, recorded_at FROM audit_entry ORDER BY seq DESC LIMIT 1"

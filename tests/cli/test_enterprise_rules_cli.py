@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from models.db import normalise_url
 from tests.cli.test_import_and_batch import write_csv
 from tests.conftest import CODE, DOC, Cli, bootstrap
-from workflow import synthetic
-from workflow.creditcode import make
+from workflow.demo import synthetic
+from workflow.domain.creditcode import make
 
 NOW = "2024-05-10"
 STEEL, GLASS, OTHER = make("91410500MA00000A1"), make("91411000MA00000B2"), make("91411000MA00000C3")

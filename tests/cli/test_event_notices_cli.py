@@ -87,10 +87,10 @@ def test_the_same_events_never_make_a_notice_twice(cli: Cli) -> None:
 
     from models.db import UnitOfWork, make_engine
     from models.tables import AuditEntry, table
-    from workflow import announcements
-    from workflow.campaigns import current
     from workflow.clock import FixedClock, parse_instant
     from workflow.context import Context
+    from workflow.services import announcements
+    from workflow.store.campaigns import current
 
     progress.build(cli)
     before = listed(cli, "publicity") + listed(cli, "certification_result")
@@ -115,7 +115,8 @@ def test_the_same_events_never_make_a_notice_twice(cli: Cli) -> None:
 
 
 def test_every_number_in_a_notice_comes_from_the_calendar(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from workflow import plan, setup
+    from workflow.domain import plan
+    from workflow.services import setup
 
     text = plan.default_text()
     assert "publicity_workdays = 5" in text and "request_reply_workdays = 5" in text

@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from tests.conftest import CODE, DOC, Cli, bootstrap
-from workflow.creditcode import make
+from workflow.domain.creditcode import make
 
 HEAD_ZH = ["统一社会信用代码", "企业名称", "所属城市", "区县", "行业", "现绩效等级", "超低排放", "评级文件文号"]
 

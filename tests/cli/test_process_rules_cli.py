@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Cli, bootstrap
-from workflow import creditcode
+from workflow.domain import creditcode
 
 NOW = "2024-05-06"
 DOC = "豫环评〔2023〕12号"

@@ -22,7 +22,7 @@ def _history(cli: Cli, now: str) -> list[dict[str, object]]:
 def _year_actions() -> dict[date, list[tuple[str, ...]]]:
     """Both cities file every deliverable two days before it is due, except 郑州's 附件1 (never)
     and 许昌's 附件2 (three days late)."""
-    from workflow.plan import default_text, parse
+    from workflow.domain.plan import default_text, parse
 
     actions: dict[date, list[tuple[str, ...]]] = {date(2024, 5, 20): [ENROLL],
                                                   date(2024, 6, 3): [("advance", CODE, "start_assistance")]}

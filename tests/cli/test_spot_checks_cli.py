@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Cli, bootstrap
-from workflow.creditcode import make
+from workflow.domain.creditcode import make
 
 XU = [make(f"9141100{i:010d}") for i in range(1, 7)]  # six 许昌 enterprises
 ZZ = [make(f"9141010{i:010d}") for i in range(1, 3)]  # two 郑州 enterprises
@@ -51,7 +51,7 @@ def sample(cli: Cli, *args: str, actor: str = "省复核员", expect: int = 0) -
 
 
 def test_a_spot_check_draw_is_reproducible_from_its_audited_seed(cli: Cli) -> None:
-    from workflow.spotcheck import draw
+    from workflow.services.spotcheck import draw
 
     awaiting_recheck(cli)
     r = sample(cli, "--city", "许昌", "--rate", "0.5")
@@ -66,7 +66,7 @@ def test_a_spot_check_draw_is_reproducible_from_its_audited_seed(cli: Cli) -> No
 
 
 def test_the_same_seed_draws_the_same_enterprises(cli: Cli) -> None:
-    from workflow.spotcheck import draw
+    from workflow.services.spotcheck import draw
 
     awaiting_recheck(cli)
     r = sample(cli, "--rate", "0.25", "--seed", "20240801")
@@ -109,7 +109,7 @@ def test_a_bad_rate_is_named_even_when_nobody_awaits_recheck(cli: Cli) -> None:
 
 
 def test_the_draw_is_pure_and_rounds_the_share_up() -> None:
-    from workflow.spotcheck import draw, size
+    from workflow.services.spotcheck import draw, size
 
     population = [make(f"9141100{i:010d}") for i in range(30)]
     assert size(10, 0.3) == 3 and size(7, 0.1) == 1 and size(5, 1) == 5

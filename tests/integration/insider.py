@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import CODE, Cli, bootstrap
-from workflow.audit import canonical_json, entry_hash
-from workflow.creditcode import make
+from workflow.domain.audit import canonical_json, entry_hash
+from workflow.domain.creditcode import make
 
 ZZ = make("91410100MA45C2R1Y")  # a 郑州 enterprise
 XC_HOOK = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=XC-SECRET-1"

@@ -71,7 +71,7 @@ def _admins(cli: Cli) -> list[str]:
 
 def test_two_admins_deactivating_each_other_at_once_leave_one_province_admin(
         cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from workflow import access
+    from workflow.services import access
 
     bootstrap(cli)
     cli("actor", "add", "省管理员乙", "--role", "province_admin", now="2024-05-20", actor="省管理员")
@@ -86,7 +86,7 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_province_admin(
 
 def test_two_first_actor_adds_at_once_make_exactly_one_province_admin(
         cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from workflow import actors
+    from workflow.services import actors
 
     cli("init", "--simulation", now="2024-05-06")
     _held_after(monkeypatch, actors, "count")
@@ -103,7 +103,7 @@ def test_two_first_actor_adds_at_once_make_exactly_one_province_admin(
 def test_the_same_contact_added_twice_at_once_is_stored_once(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    from notifications import contacts
+    from workflow.services import contacts
 
     bootstrap(cli)
     _held_after(monkeypatch, contacts, "_exists")

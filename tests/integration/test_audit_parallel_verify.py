@@ -9,7 +9,7 @@ import pytest
 from tests.cli.test_lifecycle_cli import walk_to_tracking
 from tests.conftest import Cli
 from tests.integration.test_audit_integrity import _drop_triggers, _exec
-from workflow import ledger
+from workflow.store import ledger
 
 
 @pytest.fixture

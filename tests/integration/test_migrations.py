@@ -26,11 +26,11 @@ def _fill_at_first_migration(db: str) -> None:
     from datetime import date
 
     from models.db import UnitOfWork
-    from workflow import simulation
     from workflow.clock import FixedClock, parse_instant
     from workflow.context import Context
-    from workflow.ledger import Entry, Ledger
-    from workflow.plan import default_text
+    from workflow.domain.plan import default_text
+    from workflow.store import simulation
+    from workflow.store.ledger import Entry, Ledger
 
     engine = make_engine(db)
     ctx = Context(engine=engine, clock=FixedClock(parse_instant("2024-05-20")))

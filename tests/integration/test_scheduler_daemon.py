@@ -82,7 +82,7 @@ def test_the_job_store_is_rebuilt_from_the_deadline_data(cli: Cli) -> None:
     from models.db import make_engine
     from workflow.clock import FixedClock, parse_instant
     from workflow.context import Context
-    from workflow.scheduler import build, sync
+    from workflow.scheduling.scheduler import build, sync
 
     small_campaign(cli)
     engine = make_engine(cli.db)
@@ -95,7 +95,7 @@ def test_the_job_store_is_rebuilt_from_the_deadline_data(cli: Cli) -> None:
         assert {"deadline:2024-05-24", "deadline:2024-05-28", "deadline:2024-05-30", "deadline:2024-06-01",
                 "deadline:2025-01-01"} <= set(planned)
         job = sched.get_job("deadline:2024-05-24")
-        assert (job.func_ref, job.args) == ("workflow.scheduler:run_due", ("2024-05-24",))
+        assert (job.func_ref, job.args) == ("workflow.scheduling.scheduler:run_due", ("2024-05-24",))
         assert str(job.next_run_time) == "2024-05-24 08:30:00+08:00"
         sched.remove_all_jobs()  # the job store is lost (emptied before shutdown: past jobs must not run)
         sched.shutdown()
@@ -103,7 +103,7 @@ def test_the_job_store_is_rebuilt_from_the_deadline_data(cli: Cli) -> None:
             assert conn.execute(text("SELECT count(*) FROM scheduler_job")).scalar_one() == 0
         again = build(ctx)
         again.start(paused=True)
-        again.add_job("workflow.scheduler:run_due", "date", id="deadline:2024-05-21", args=["2024-05-21"],
+        again.add_job("workflow.scheduling.scheduler:run_due", "date", id="deadline:2024-05-21", args=["2024-05-21"],
                       run_date="2024-05-21 08:30:00")
         assert sync(again, ctx, fresh=True) == planned
         assert {j.id for j in again.get_jobs()} == {*planned, "resync"}  # the stale job is gone
@@ -121,9 +121,9 @@ def test_a_connection_lost_during_the_catch_up_is_redone_not_fatal(sqlite_cli: C
     from sqlalchemy.exc import OperationalError
 
     from models.db import make_engine
-    from workflow import scheduler
     from workflow.clock import FixedClock, parse_instant
     from workflow.context import Context
+    from workflow.scheduling import scheduler
 
     small_campaign(sqlite_cli)
     real, calls = scheduler.tick, []

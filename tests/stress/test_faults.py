@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 
 from models.db import make_engine
 from tests.conftest import Cli, bootstrap
-from workflow import synthetic
+from workflow.demo import synthetic
 
 pytestmark = pytest.mark.stress
 
@@ -148,7 +148,7 @@ def test_a_full_disk_rolls_back_the_whole_import(sqlite_cli: Cli, tmp_path: Path
     from cli import describe
     from workflow.clock import FixedClock, parse_instant
     from workflow.context import Context
-    from workflow.enterprises import import_file
+    from workflow.services.enterprises import import_file
 
     bootstrap(sqlite_cli)
     src = tmp_path / "e.csv"

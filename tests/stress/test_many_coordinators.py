@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from models.db import make_engine
 from tests.conftest import Cli, bootstrap
-from workflow.creditcode import make
+from workflow.domain.creditcode import make
 
 pytestmark = pytest.mark.stress
 PROCESSES, EVENTS_EACH, ENTERPRISES = 8, 40, 24

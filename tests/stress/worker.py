@@ -14,11 +14,11 @@ import time
 from typing import Any
 
 from models.db import make_engine
-from workflow import enterprises
 from workflow.clock import FixedClock, parse_instant
 from workflow.context import Context
 from workflow.errors import CampaignError, ConcurrentChange
-from workflow.lifecycle import Request, advance
+from workflow.services import enterprises
+from workflow.services.lifecycle import Request, advance
 
 NOW = "2024-09-20T10:00"
 ACTORS = {"record_pre_assessment": "王专家", "submit_plan": "王专家", "record_evaluation": "王专家",

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from workflow.alerts import latest, month_days, series
+from workflow.domain.alerts import latest, month_days, series
+from workflow.domain.plan import default_text, parse
+from workflow.domain.workdays import WorkCalendar, YearOverride
 from workflow.errors import InvalidInput
-from workflow.plan import default_text, parse
-from workflow.workdays import WorkCalendar, YearOverride
 
 DUE, END = date(2024, 5, 31), date(2024, 12, 31)
 

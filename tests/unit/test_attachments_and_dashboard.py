@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
-from workflow.campaigns import CampaignRef
-from workflow.dashboard import pct, render
+from workflow.domain.plan import default_text, parse
 from workflow.errors import InvalidInput
-from workflow.exports import normalise_kind, scope
-from workflow.plan import default_text, parse
-from workflow.sheets import city_title
-from workflow.writers import check_out, text_width
+from workflow.reports.dashboard import pct, render
+from workflow.reports.exports import normalise_kind, scope
+from workflow.reports.sheets import city_title
+from workflow.reports.writers import check_out, text_width
+from workflow.store.campaigns import CampaignRef
 
 CAMP = CampaignRef(1, 2024, parse(default_text()))
 

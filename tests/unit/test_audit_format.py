@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.audit import FIELDS, FORMAT, GENESIS, entry_hash, verify_rows
+from workflow.domain.audit import FIELDS, FORMAT, GENESIS, entry_hash, verify_rows
 
 
 def _chain(n: int) -> list[tuple]:

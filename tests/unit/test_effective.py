@@ -1,4 +1,4 @@
-"""When an event takes effect (workflow/effective.py): pure, no database."""
+"""When an event takes effect (workflow/domain/effective.py): pure, no database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from workflow.clock import parse_instant
-from workflow.effective import after_previous, on_paper
+from workflow.domain.effective import after_previous, on_paper
 from workflow.errors import Refused
 
 CODE = "91410100MA45C2R1XL"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from workflow.actors import SYSTEM, ActorRecord
+from workflow.domain.states import EVENTS
 from workflow.errors import Refused
-from workflow.permissions import MATRIX, authorize, matrix
-from workflow.states import EVENTS
+from workflow.services.actors import SYSTEM, ActorRecord
+from workflow.services.permissions import MATRIX, authorize, matrix
 
 NO_DB: Any = None  # these checks never reach the database
 XU_COORD = ActorRecord("许昌联络员", ("city_coordinator",), "许昌市")
@@ -21,8 +21,10 @@ EXPERT = ActorRecord("王专家", ("expert",), None)
 
 def test_every_lifecycle_event_and_every_action_in_the_code_is_in_the_matrix() -> None:
     used = set()
-    for path in (Path(__file__).parents[2] / "workflow").glob("*.py"):
-        used |= set(re.findall(r'authorize\(\s*\w+,\s*\w+,\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    for path in (Path(__file__).parents[2] / "workflow").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'authorize\(\s*\w+,\s*\w+,\s*"(\w+)"', text))
+        used |= set(re.findall(r'authorize_role\(\s*\w+,\s*"(\w+)"', text))
     assert used, "the scan found no authorize calls"
     assert set(EVENTS) | used <= set(MATRIX)
 

@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from workflow import creditcode, grades
+from workflow.domain import creditcode, grades
+from workflow.domain.machine import fire
+from workflow.domain.plan import default_text, parse
+from workflow.domain.rules import Facts
+from workflow.domain.workdays import WorkCalendar, YearOverride
 from workflow.errors import InvalidInput, Refused
-from workflow.machine import fire
-from workflow.plan import default_text, parse
-from workflow.rules import Facts
-from workflow.workdays import WorkCalendar, YearOverride
 
 PLAN = parse(default_text())
 
@@ -110,7 +110,7 @@ def test_disqualify_is_possible_even_after_certification_but_not_twice() -> None
 
 
 def test_certifiable_grades_follow_the_industry_scale_and_the_starting_grade() -> None:
-    from workflow.rules import certifiable_grades, return_grade
+    from workflow.domain.rules import certifiable_grades, return_grade
 
     assert certifiable_grades(PLAN, "耐材", "B-") == ("B", "A")
     assert certifiable_grades(PLAN, "玻璃", "未评级") == ("D", "C", "B-", "B", "A")

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.creditcode import validate
-from workflow.plan import default_text, parse
-from workflow.synthetic import (
+from workflow.demo.synthetic import (
     CITIES,
     COUNTIES,
     COUNTY_CODES,
@@ -30,6 +28,8 @@ from workflow.synthetic import (
     organisation_code,
     write_csv,
 )
+from workflow.domain.creditcode import validate
+from workflow.domain.plan import default_text, parse
 
 ROWS = list(generate(20_000, seed=11))
 

@@ -1,0 +1,1 @@
+"""Deadlines over time: alert sources, the daily tick, the APScheduler daemon and its lock."""

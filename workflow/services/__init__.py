@@ -1,0 +1,3 @@
+"""Use cases: load, authorise, decide (through domain), write inside one audited unit of work. Plain
+values in, plain records out.
+"""

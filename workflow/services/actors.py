@@ -1,0 +1,172 @@
+"""Who acts: registered actors, and the system actor of the scheduler."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlmodel import Session
+
+from models.tables import Actor, City, table
+from workflow.context import Context
+from workflow.domain.identifiers import clean_identifier
+from workflow.errors import InvalidInput, NotFound, Refused
+
+_A, _C = table(Actor).c, table(City).c
+
+ROLES = ("province_admin", "province_reviewer", "city_coordinator", "city_reviewer", "expert")
+ROLE_ZH = {"province_admin": "省级管理员", "province_reviewer": "省级复核人员",
+           "city_coordinator": "市级联络员", "city_reviewer": "市级评审人员", "expert": "专家",
+           "system": "系统"}
+
+
+@dataclass(frozen=True)
+class ActorRecord:
+    name: str
+    roles: tuple[str, ...]
+    city: str | None
+    active: bool = True
+
+    @property
+    def role(self) -> str:
+        return self.roles[0]
+
+
+SYSTEM = ActorRecord("system", ("system",), None)
+_ACTORS_LOCK = 727_0012  # PostgreSQL advisory lock: one actor change (add, deactivate) at a time
+
+
+def serialise_actor_changes(session: Session) -> None:
+    """Make this transaction the only one changing actors until it ends, before it reads anything:
+    the bootstrap check of the first `actor add` and the last-province-admin check of a deactivation
+    then see every committed change. PostgreSQL takes a transaction-level advisory lock; on SQLite
+    every write transaction starts with BEGIN IMMEDIATE, which already serialises writers."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ACTORS_LOCK})
+
+
+def actor_name(text_: str) -> str:
+    """A new actor's name in its one normal form (NFKC, stripped); zero-width and control characters
+    and the scheduler's reserved name are refused."""
+    name = clean_identifier(text_, "操作人名称")
+    if name.casefold() == SYSTEM.name:
+        raise InvalidInput(f"操作人名称 '{name}' 是系统（调度器）保留的名称，请换一个 (reserved name)")
+    return name
+
+
+def _typed(name: str) -> str:
+    """A name as typed (--actor, an argument) in the form names are stored in; not validated."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
+def find(session: Session, name: str) -> tuple[int, ActorRecord] | None:
+    """(id, record) of a registered actor, active or not; None if there is no such actor."""
+    row = session.execute(
+        select(_A.id, _A.name, _A.roles, _C.name, _A.active)
+        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == _typed(name))
+    ).one_or_none()
+    return None if row is None else (int(row[0]), ActorRecord(row[1], tuple(row[2].split(",")), row[3],
+                                                              bool(row[4])))
+
+
+def lookup(session: Session, name: str | None) -> ActorRecord:
+    """The acting actor; unknown or inactive actors are refused."""
+    if not name:
+        raise Refused("请用 --actor 或环境变量 CAMPAIGN_ACTOR 指明操作人 (actor required)",
+                      rule="actor")
+    found = find(session, name)
+    if found is None:
+        raise Refused(f"操作人 '{name}' 未登记，请先 campaign actor add (unknown actor)", rule="actor")
+    record = found[1]
+    if not record.active:
+        raise Refused(f"操作人 '{name}' 已停用 (actor deactivated)", rule="actor")
+    return record
+
+
+def count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(table(Actor))).scalar_one())
+
+
+def validate_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+    if not roles:
+        raise InvalidInput(f"请用 --role 指定角色：{', '.join(ROLES)}")
+    for r in roles:
+        if r not in ROLES:
+            raise InvalidInput(f"未知角色 '{r}'，可选：{', '.join(ROLES)} (unknown role)")
+    return tuple(dict.fromkeys(roles))
+
+
+def city_id(session: Session, name: str) -> tuple[int, str]:
+    """Resolve a city name ('许昌' or '许昌市'); unknown names list the valid ones."""
+    raw = name.strip()
+    for candidate in (raw, raw + "市"):
+        cid = session.execute(select(_C.id).where(_C.name == candidate)).scalar_one_or_none()
+        if cid is not None:
+            return int(cid), candidate
+    names = session.execute(select(_C.name).order_by(_C.id)).scalars().all()
+    if not names:
+        raise NotFound("尚无城市数据，请先运行 campaign init")
+    raise InvalidInput(f"未知城市 '{name}'，可选：{'、'.join(names)} (unknown city)")
+
+
+def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
+    """Register an actor. The first actor needs no one to act (bootstrap); refusals are recorded."""
+    from workflow.errors import CampaignError
+    from workflow.store.ledger import record_refusal
+
+    try:
+        return _add(ctx, name, roles, city)
+    except CampaignError as exc:
+        record_refusal(ctx, actor=ctx.actor, code=None, event="actor_add", reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
+
+
+def _add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
+    from models.db import UnitOfWork
+    from workflow.store.ledger import Entry, Ledger
+
+    roles = validate_roles(roles)
+    name = actor_name(name)
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        serialise_actor_changes(s)
+        bootstrap = count(s) == 0
+        if bootstrap and ctx.actor and _typed(ctx.actor) != name:
+            raise Refused(f"尚无任何操作人：第一个操作人由其本人登记，请去掉 --actor/CAMPAIGN_ACTOR 或设为 {name} "
+                          f"(the first actor is added as itself; '{ctx.actor}' is not registered)", rule="actor")
+        acting = ActorRecord(name, roles, None) if bootstrap else lookup(s, ctx.actor)
+        from workflow.services.permissions import authorize_actor_admin
+
+        if not bootstrap:
+            authorize_actor_admin(acting)
+        cid, cname = (None, None) if not city else city_id(s, city)
+        needs_city = {"city_coordinator", "city_reviewer"} & set(roles)
+        if needs_city and cid is None:
+            raise InvalidInput(f"角色 {', '.join(sorted(needs_city))} 须用 --city 指定所属城市")
+        if s.execute(select(_A.id).where(_A.name == name)).first():
+            raise InvalidInput(f"操作人 '{name}' 已存在 (actor exists)")
+        # written before its audit entry: on a provisioned PostgreSQL database the entry's actor and
+        # role are checked against this table (the first actor's own entry included)
+        s.connection().execute(insert(table(Actor)).values(name=name, roles=",".join(roles), city_id=cid,
+                                                           active=True))
+        Ledger(s, ctx).append(Entry(None, None, cname, "actor_add", None, None, acting.name,
+                                    acting.role, "", {"name": name, "roles": list(roles),
+                                                      "city": cname, "bootstrap": bootstrap}))
+        uow.commit()
+    return {"name": name, "roles": list(roles), "city": cname, "bootstrap": bootstrap}
+
+
+def listing(ctx: Context) -> list[dict[str, object]]:
+    from models.db import UnitOfWork
+
+    with UnitOfWork(ctx.engine) as uow:
+        rows = uow.session.execute(
+            select(_A.name, _A.roles, _C.name, _A.active)
+            .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).order_by(_A.id)
+        ).all()
+    return [{"name": r[0], "roles": r[1].split(","), "city": r[2], "active": bool(r[3])}
+            for r in rows]

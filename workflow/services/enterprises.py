@@ -1,0 +1,264 @@
+"""Enterprise master data: validate, add, update, import (all or nothing), list, show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from models.db import UnitOfWork
+from models.tables import City, Enterprise, Participation
+from workflow.context import Context
+from workflow.domain import creditcode, master_data
+from workflow.domain.master_data import resolve_city, validate_row
+from workflow.errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
+from workflow.files import importer
+from workflow.services import permissions
+from workflow.services.actors import ActorRecord, lookup
+from workflow.store.campaigns import current
+from workflow.store.ledger import Entry, Ledger, record_refusal
+
+_E = Enterprise.__table__  # type: ignore[attr-defined]
+_P = Participation.__table__  # type: ignore[attr-defined]
+_C = City.__table__  # type: ignore[attr-defined]
+
+_CURRENT = ("name", "county", "industry", "industry_detail", "grade", "rating_doc", "ule", "ule_ref",
+            "ule_date", "livelihood")
+
+
+def _cities(session: Session) -> dict[str, int]:
+    found = {r[0]: int(r[1]) for r in session.execute(select(City.name, City.id))}  # type: ignore[call-overload]
+    if not found:
+        raise NotFound("尚无城市数据，请先运行 campaign init")
+    return found
+
+
+def _entry(clean: dict[str, Any], actor: str, role: str, event: str, payload: Any) -> Entry:
+    return Entry(clean["code"], None, clean["city"], event, None, None, actor, role, "", payload)
+
+
+def _record_and_raise(ctx: Context, code: str | None, event: str, exc: CampaignError) -> None:
+    record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
+                   rule=getattr(exc, "rule", ""))
+    raise exc
+
+
+def _authorize_publicity(s: Session, actor: ActorRecord, clean: dict[str, Any]) -> None:
+    """ULE 已公示 is a city reviewer's or the province's finding, also on a new row."""
+    if clean["ule"] == master_data.PUBLICIZED:
+        permissions.authorize(s, actor, "ule_publicize", city=clean["city"], code=None)
+
+
+def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
+    try:
+        with UnitOfWork(ctx.engine) as uow:
+            s = uow.session
+            actor = lookup(s, ctx.actor)
+            clean = validate_row(row, _cities(s), current(s, ctx).plan, ctx.today)
+            role = permissions.authorize(s, actor, "enterprise_add", city=clean["city"], code=clean["code"])
+            _authorize_publicity(s, actor, clean)
+            if s.execute(select(_E.c.id).where(_E.c.code == clean["code"])).first():
+                raise InvalidInput(f"企业 {clean['code']} 已登记，如需修改请用 campaign enterprise update")
+            s.connection().execute(insert(_E).values(
+                version=1, **{k: v for k, v in clean.items() if k != "city"}))
+            Ledger(s, ctx).append(_entry(clean, actor.name, role, "enterprise_add", _public(clean)))
+            uow.commit()
+            return _public(clean)
+    except CampaignError as exc:
+        _record_and_raise(ctx, row.get("code"), "enterprise_add", exc)
+        raise
+
+
+def _public(clean: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in clean.items() if k != "city_id"}
+
+
+GRADE_REFUSED = ("enterprise update 不能修改绩效等级：等级只经验收、复核、公示、认定流程变化；"
+                 "录入有误的，由省级管理员用 campaign enterprise correct-grade CODE --grade … --reason … "
+                 "--rating-doc … 更正 (use campaign enterprise correct-grade)")
+
+
+def update_master(ctx: Context, code: str, changes: dict[str, str]) -> dict[str, Any]:
+    """Change master data (audited). The grade is refused to everyone; ULE 已公示 (with its
+    document and date) is set by a city reviewer of the enterprise's city or the province."""
+    try:
+        with UnitOfWork(ctx.engine) as uow:
+            s = uow.session
+            actor = lookup(s, ctx.actor)
+            code = creditcode.validate(code)
+            cur = s.execute(select(_E, _C.c.name.label("city_name")).join(_C, _C.c.id == _E.c.city_id)
+                            .where(_E.c.code == code)).one_or_none()
+            if cur is None:
+                raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
+            if "grade" in changes or "rating_doc" in changes:
+                raise Refused(GRADE_REFUSED, rule="grade_correction")
+            now = {k: getattr(cur, k) for k in _CURRENT}
+            diff = master_data.validate_changes(now, changes, current(s, ctx).plan, ctx.today)
+            if not diff:
+                raise InvalidInput("没有需要修改的字段 (nothing to change)")
+            publicity = master_data.touches_publicity(now, diff)
+            role = ""
+            if publicity:
+                role = permissions.authorize(s, actor, "ule_publicize", city=cur.city_name, code=code)
+            if not publicity or set(diff) - set(master_data.ULE_KEYS):
+                role = permissions.authorize(s, actor, "enterprise_update", city=cur.city_name, code=code)
+            done = s.connection().execute(
+                update(_E).where(_E.c.id == cur.id, _E.c.version == cur.version)
+                .values(version=cur.version + 1, **diff))
+            if done.rowcount != 1:
+                raise ConcurrentChange(f"企业 {code} 已被他人修改，请重试", rule="concurrency")
+            changed = {k: [_plain(now[k]), _plain(v)] for k, v in diff.items()}
+            Ledger(s, ctx).append(Entry(code, None, cur.city_name, "enterprise_update", None, None,
+                                        actor.name, role, "", changed))
+            uow.commit()
+            return {"code": code, "changed": changed, "version": cur.version + 1}
+    except CampaignError as exc:
+        _record_and_raise(ctx, code, "enterprise_update", exc)
+        raise
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@dataclass
+class ImportResult:
+    imported: int
+    errors: list[tuple[int, str]]
+    error_count: int
+
+
+def import_file(ctx: Context, path: str | Path, *, chunk: int = 2000,
+                progress: Callable[[int], None] | None = None,
+                max_errors: int = 200) -> ImportResult:
+    """All or nothing: rows are validated and written in chunks in one transaction;
+    a single bad row rolls everything back and every bad row is reported."""
+    try:
+        return _import_file(ctx, path, chunk=chunk, progress=progress, max_errors=max_errors)
+    except Refused as exc:  # an unknown, deactivated or unauthorised actor: recorded
+        _record_and_raise(ctx, None, "enterprise_import", exc)
+        raise
+
+
+def _import_file(ctx: Context, path: str | Path, *, chunk: int,
+                 progress: Callable[[int], None] | None, max_errors: int) -> ImportResult:
+    rows = importer.read(path)
+    errors: list[tuple[int, str]] = []
+    error_count = imported = 0
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        actor = lookup(s, ctx.actor)
+        role = permissions.authorize(s, actor, "enterprise_import", city=None, code=None)
+        cities, seen, ledger = _cities(s), set[str](), Ledger(s, ctx)
+        plan = current(s, ctx).plan
+        batch: list[tuple[int, dict[str, Any]]] = []
+
+        def flush() -> None:
+            nonlocal imported, error_count
+            codes = [c["code"] for _, c in batch]
+            taken = set(s.execute(select(_E.c.code).where(_E.c.code.in_(codes))).scalars())
+            good = []
+            for line, clean in batch:
+                if clean["code"] in taken:
+                    error_count += 1
+                    if len(errors) < max_errors:
+                        errors.append((line, f"{clean['code']} 已登记"))
+                else:
+                    good.append(clean)
+            if not error_count and good:
+                s.connection().execute(insert(_E), [{**{k: v for k, v in c.items() if k != "city"},
+                                                     "version": 1} for c in good])
+                ledger.append_many([_entry(c, actor.name, role, "enterprise_add", _public(c))
+                                    for c in good])
+                imported += len(good)
+            if progress:
+                progress(len(batch))
+            batch.clear()
+
+        for line, row in rows:
+            try:
+                clean = validate_row(row, cities, plan, ctx.today)
+                permissions.authorize(s, actor, "enterprise_import", city=clean["city"], code=None)
+                _authorize_publicity(s, actor, clean)
+                if clean["code"] in seen:
+                    raise InvalidInput(f"{clean['code']} 在文件中重复")
+                seen.add(clean["code"])
+                batch.append((line, clean))
+            except (InvalidInput, Refused) as exc:
+                error_count += 1
+                if len(errors) < max_errors:
+                    errors.append((line, str(exc)))
+                if progress:
+                    progress(1)
+            if len(batch) >= chunk:
+                flush()
+        flush()
+        if error_count:
+            uow.rollback()
+            return ImportResult(0, errors, error_count)
+        if imported == 0:
+            raise InvalidInput(f"{Path(path).name} 中没有企业数据行 (no rows)")
+        uow.commit()
+    return ImportResult(imported, [], 0)
+
+
+def _listing(session: Session, ctx: Context) -> Any:
+    camp = current(session, ctx)
+    return (select(_E.c.code, _E.c.name, _C.c.name.label("city"), _E.c.county, _E.c.industry,
+                   _E.c.industry_detail, _E.c.grade, _E.c.rating_doc, _E.c.ule, _E.c.ule_ref,
+                   _E.c.ule_date, _E.c.livelihood, _E.c.version.label("enterprise_version"),
+                   _P.c.state, _P.c.target_grade, _P.c.starting_grade, _P.c.achieved_grade,
+                   _P.c.version, _P.c.enrolled_late, _P.c.failures)
+            .join(_C, _C.c.id == _E.c.city_id)
+            .join(_P, (_P.c.enterprise_id == _E.c.id) & (_P.c.campaign_id == camp.id), isouter=True))
+
+
+def _record(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    d["livelihood"] = bool(d["livelihood"])
+    d["enrolled_late"] = bool(d["enrolled_late"]) if d["enrolled_late"] is not None else None
+    return d
+
+
+def show(ctx: Context, code: str) -> dict[str, Any]:
+    code = creditcode.validate(code)
+    with UnitOfWork(ctx.engine) as uow:
+        r = uow.session.execute(_listing(uow.session, ctx).where(_E.c.code == code)).one_or_none()
+        if r is None:
+            raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
+        return _record(r)
+
+
+def listing(ctx: Context, *, city: str | None = None, state: str | None = None,
+            limit: int | None = None) -> Iterable[dict[str, Any]]:
+    state = _state(state) if state else None
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"--limit 应为正整数，收到 {limit} (positive number expected)")
+    with UnitOfWork(ctx.engine) as uow:
+        s = uow.session
+        q = _listing(s, ctx)
+        if city:
+            q = q.where(_C.c.name == resolve_city(city, _cities(s))[0])
+        if state:
+            q = q.where(_P.c.state == state)
+        q = q.order_by(_C.c.id, _E.c.code)
+        if limit:
+            q = q.limit(limit)
+        return [_record(r) for r in s.execute(q)]
+
+
+def _state(text: str) -> str:
+    """A --state filter: a state's name or its Chinese label; anything else is refused with the list."""
+    from workflow.domain.states import STATE_ZH, STATES
+
+    raw = text.strip()
+    found = raw if raw in STATES else next((s for s in STATES if STATE_ZH[s] == raw), None)
+    if found is None:
+        choices = "、".join(f"{s}（{STATE_ZH[s]}）" for s in STATES)
+        raise InvalidInput(f"未知状态 {text!r}，可选：{choices} (unknown state)")
+    return found

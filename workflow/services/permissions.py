@@ -1,0 +1,304 @@
+"""Who may do what. The permission matrix is data, kept here in one place (`campaign roles`).
+
+Checks, in order, each refusal naming its rule:
+  利益冲突回避  an actor with a declared conflict of interest may not act on that enterprise at all;
+  权限          the actor holds none of the roles the action needs;
+  城市范围      city-level roles act only in their own city;
+  专家指派      experts act only on enterprises they are assigned to;
+  职责分离      the enterprise's expert and whoever submitted it for acceptance may not review that
+                acceptance, and whoever passed its city acceptance may not do its provincial recheck;
+  抽查复核      a participation drawn in a spot check needs a real recheck (no waiver);
+  数据库登录    on PostgreSQL, a login mapped to an actor (`db grant`) acts only as that actor (the
+                database's own trigger enforces it again for raw SQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, literal_column, select
+from sqlmodel import Session
+
+from models.access import Assignment, Conflict, LoginMapping, SpotCheckPick
+from models.tables import Actor, AuditEntry, Campaign, Enterprise, Participation, table
+from workflow.errors import Refused
+from workflow.services.actors import ROLE_ZH, ActorRecord
+
+CITY_ROLES = ("city_coordinator", "city_reviewer")
+SELF = "self"  # the actor concerned (declare_conflict)
+COORD = ("city_coordinator", "province_admin")
+EXPERT = ("expert",)
+RECHECK = ("province_reviewer",)
+ADMIN = ("province_admin",)
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: str
+    zh: str
+    roles: tuple[str, ...]
+    note: str = ""
+
+
+MATRIX: dict[str, Permission] = {p.action: p for p in (
+    Permission("enroll", "纳入培育清单", COORD),
+    Permission("start_assistance", "开始帮扶", COORD),
+    Permission("record_pre_assessment", "记录预评估", EXPERT),
+    Permission("submit_plan", "提交一企一策方案", EXPERT),
+    Permission("begin_tracking", "开始跟踪评估", COORD),
+    Permission("record_evaluation", "记录月度评估", EXPERT),
+    Permission("submit_for_acceptance", "申请验收", COORD),
+    Permission("pass_acceptance", "验收通过", ("city_reviewer",), "本企业的专家及申请验收者不得评审（职责分离）"),
+    Permission("fail_acceptance", "验收未通过", ("city_reviewer",), "本企业的专家及申请验收者不得评审（职责分离）"),
+    Permission("pass_recheck", "复核通过", RECHECK, "通过其市级验收者不得复核（职责分离）"),
+    Permission("waive_recheck", "免于抽查", RECHECK, "通过其市级验收者不得复核；被抽中者不得免查"),
+    Permission("fail_recheck", "复核未通过", RECHECK, "通过其市级验收者不得复核（职责分离）"),
+    Permission("publicize", "公示", COORD),
+    Permission("object", "公示有异议", COORD),
+    Permission("certify", "认定", ADMIN),
+    Permission("withdraw", "自愿退出", COORD),
+    Permission("disqualify", "取消评级资格", ADMIN, "须写明理由；生成问责记录"),
+    Permission("close", "年终关闭", ("system", "province_admin")),
+    Permission("override_window", "超出时间窗口操作", ADMIN, "须写明理由"),
+    Permission("effective_date", "补录纸面决定的生效日期", ADMIN,
+               "advance --effective 或 --file 的 effective 列；须写明理由；不早于上一事件，不晚于今天"),
+    Permission("calendar_load", "载入或更改行动日历", ADMIN, "尚无操作人时无需（初始化）"),
+    Permission("enterprise_add", "登记企业", COORD),
+    Permission("enterprise_update", "修改企业信息", COORD),
+    Permission("enterprise_import", "批量导入企业", COORD, "逐行检查城市范围"),
+    Permission("ule_publicize", "登记超低排放改造公示", ("city_reviewer", "province_admin"),
+               "须有公示文号或网址及公示日期；新登记或导入为已公示的企业同样适用"),
+    Permission("grade_correction", "更正绩效等级", ADMIN,
+               "须写明理由和评级文件文号；企业在本年行动中培育未结束时不得更正"),
+    Permission("assign_expert", "指派专家", COORD),
+    Permission("actor_add", "登记操作人", ADMIN, "尚无操作人时无需（初始化）"),
+    Permission("actor_deactivate", "停用操作人", ADMIN),
+    Permission("declare_conflict", "申报利益冲突", (SELF, "province_admin")),
+    Permission("spot_check", "抽查复核抽样", ("province_reviewer", "province_admin")),
+    Permission("submit_deliverable", "报送材料", COORD),
+    Permission("open_request", "登记企业需求", COORD),
+    Permission("answer_request", "答复企业需求", COORD),
+    Permission("record_equipment_update", "记录设备更新", COORD),
+    Permission("contact_add", "登记通知联系人", COORD),
+    Permission("contact_remove", "停用通知联系人", COORD),
+    Permission("db_provision", "数据库角色与行级安全", ADMIN, "仅 PostgreSQL"),
+    Permission("db_grant", "数据库登录映射操作人", ADMIN, "仅 PostgreSQL"),
+    Permission("audit_baseline", "为存量数据写入基线记录", ADMIN, "须写明理由"),
+    Permission("accept_restore", "确认备份恢复", ADMIN, "须写明理由，并以检查点私钥签名"),
+)}
+DEFAULT = COORD  # an action missing from the matrix: province_admin and the city's coordinator
+CITYLESS = frozenset({"enterprise_import"})  # the service checks each row's city itself
+READS_AUDIT = frozenset({"pass_acceptance", "fail_acceptance",  # 职责分离 reads the audit log
+                         "pass_recheck", "waive_recheck", "fail_recheck"})
+
+_E, _P, _A = table(Enterprise).c, table(Participation).c, table(Actor).c
+_CO, _AS, _AU = table(Conflict).c, table(Assignment).c, table(AuditEntry).c
+_CA, _PK, _LM = table(Campaign).c, table(SpotCheckPick).c, table(LoginMapping).c
+
+
+def refuse(rule: str, message: str) -> Refused:
+    """A refusal whose one line starts with the rule it names."""
+    return Refused(f"{rule}：{message}", rule=rule)
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    p = MATRIX.get(action)
+    return p.roles if p else DEFAULT
+
+
+def _zh(roles: tuple[str, ...]) -> str:
+    return "、".join(f"{ROLE_ZH.get(r, '本人')} ({r})" for r in roles)
+
+
+def check_city(actor: ActorRecord, role: str, city: str | None, action: str) -> None:
+    """City-level roles act only in their own city (城市范围)."""
+    if role in CITY_ROLES and city != actor.city and not (city is None and action in CITYLESS):
+        where = city or "省级事项"
+        raise refuse("城市范围", f"{actor.name} 是 {actor.city or '—'} 的{ROLE_ZH[role]}，不能对 {where} 执行 {action} "
+                     "(outside one's city)")
+
+
+# Statements of the hot path (every advance), built once.
+_EXPERT = (select(_AS.id).join_from(table(Assignment), table(Actor), _A.id == _AS.actor_id)
+           .join(table(Enterprise), _E.id == _AS.enterprise_id)
+           .where(_A.name == bindparam("name"), _E.code == bindparam("code")))
+_EXPERT_NOW = _EXPERT.where(_AS.removed_at.is_(None)).limit(1)
+_EXPERT_EVER = _EXPERT.limit(1)
+_CONFLICT = (select(_CO.id).join_from(table(Conflict), table(Actor), _A.id == _CO.actor_id)
+             .join(table(Enterprise), _E.id == _CO.enterprise_id)
+             .where(_A.name == bindparam("name"), _E.code == bindparam("code")).limit(1))
+_IN_STATE = (select(_P.id, _CA.year).join_from(table(Participation), table(Enterprise), _E.id == _P.enterprise_id)
+             .join(table(Campaign), _CA.id == _P.campaign_id)
+             .where(_E.code == bindparam("code"), _P.state == bindparam("state")).limit(1))
+_SUBMITTED = (select(_AU.seq, _AU.actor)  # the latest submission: the one of the current cycle
+              .where(_AU.code == bindparam("code"), _AU.campaign_year == bindparam("year"),
+                     _AU.event == "submit_for_acceptance").order_by(_AU.seq.desc()).limit(1))
+_PASSED = select(_AU.seq).where(_AU.code == bindparam("code"), _AU.campaign_year == bindparam("year"),
+                                _AU.event == "pass_acceptance", _AU.actor == bindparam("name")).limit(1)
+_DRAWN = select(_PK.spot_check_id).where(_PK.participation_id == bindparam("pid")).limit(1)
+_LOGIN = (select(_A.name).join_from(table(LoginMapping), table(Actor), _A.id == _LM.actor_id)
+          .where(_LM.login == literal_column("session_user")))
+
+
+_KNOWN_EXPERT = (select(_E.code, _AS.removed_at.is_(None))
+                 .join_from(table(Assignment), table(Actor), _A.id == _AS.actor_id)
+                 .join(table(Enterprise), _E.id == _AS.enterprise_id)
+                 .where(_A.name == bindparam("name"), _E.code.in_(bindparam("codes", expanding=True))))
+_KNOWN_CONFLICT = (select(_E.code).join_from(table(Conflict), table(Actor), _A.id == _CO.actor_id)
+                   .join(table(Enterprise), _E.id == _CO.enterprise_id)
+                   .where(_A.name == bindparam("name"), _E.code.in_(bindparam("codes", expanding=True))))
+
+
+class Known:
+    """One actor's declared conflicts and expert assignments over a batch's codes, read in a few
+    queries up front: an `advance --file` batch writes neither, so they hold for the whole batch.
+    Other actors and codes outside the batch are asked of the database as before."""
+
+    def __init__(self, session: Session, name: str, codes: list[str], chunk: int = 500) -> None:
+        self.name, self.codes = name, set(codes)
+        self.conflicts, self.assigned, self.ever = set[str](), set[str](), set[str]()
+        wanted = sorted(self.codes)
+        for i in range(0, len(wanted), chunk):
+            part = {"name": name, "codes": wanted[i:i + chunk]}
+            self.conflicts.update(session.execute(_KNOWN_CONFLICT, part).scalars())
+            for code, active in session.execute(_KNOWN_EXPERT, part):
+                self.ever.add(code)
+                if active:
+                    self.assigned.add(code)
+
+    def holds(self, name: str, code: str) -> bool:
+        return name == self.name and code in self.codes
+
+
+def _expert_of(session: Session, name: str, code: str, *, active: bool, known: Known | None = None) -> bool:
+    if known is not None and known.holds(name, code):
+        return code in (known.assigned if active else known.ever)
+    q = _EXPERT_NOW if active else _EXPERT_EVER
+    return session.execute(q, {"name": name, "code": code}).first() is not None
+
+
+def _conflict(session: Session, name: str, code: str, known: Known | None = None) -> bool:
+    if known is not None and known.holds(name, code):
+        return code in known.conflicts
+    return session.execute(_CONFLICT, {"name": name, "code": code}).first() is not None
+
+
+def _scope(session: Session, actor: ActorRecord, role: str, action: str, city: str | None,
+           code: str | None, subject: str | None, known: Known | None = None) -> None:
+    if role == SELF and subject != actor.name:
+        raise refuse("权限", f"{action} 只能由本人或省级管理员执行")
+    check_city(actor, role, city, action)
+    if role == "expert" and (code is None or not _expert_of(session, actor.name, code, active=True,
+                                                                          known=known)):
+        raise refuse("专家指派", f"专家 {actor.name} 未被指派到企业 {code}，请先 campaign assign {code} --expert "
+                     f"{actor.name} (expert not assigned)")
+
+
+def _login_actor(session: Session) -> str | None:
+    """On PostgreSQL, the actor the database login is mapped to (`db grant`), once per session."""
+    key = "campaign_login_actor"
+    if key not in session.info:
+        conn = session.connection()
+        session.info[key] = None if conn.dialect.name != "postgresql" else conn.execute(_LOGIN).scalar_one_or_none()
+    value = session.info[key]
+    return str(value) if value is not None else None
+
+
+def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | None,
+              code: str | None, subject: str | None = None, known: Known | None = None) -> str:
+    """Return the role under which `actor` performs `action`, or raise Refused naming the rule.
+    `known`: facts read up front for a batch (`Known`); the same answers, fewer queries."""
+    allowed = roles_for(action)
+    if session is not None and (login := _login_actor(session)) and login != actor.name:
+        raise refuse("数据库登录", f"当前数据库登录映射为操作人 {login}，不能以 {actor.name} 的名义操作 "
+                     "(the database login writes as another actor)")
+    if code and actor.role != "system" and _conflict(session, actor.name, code, known):
+        raise refuse("利益冲突回避", f"{actor.name} 已申报与企业 {code} 存在利益冲突，须回避 "
+                     "(declared conflict of interest)")
+    held = [r for r in actor.roles if r in allowed] + ([SELF] if SELF in allowed else [])
+    if not held:
+        raise refuse("权限", f"{actor.name}（{_zh(actor.roles)}）无权执行 {action}；须为 {_zh(allowed)} "
+                     "(not permitted)")
+    first: Refused | None = None
+    for role in held:
+        try:
+            _scope(session, actor, role, action, city, code, subject, known)
+        except Refused as exc:
+            first = first or exc
+            continue
+        if code:
+            _separation(session, actor, action, code, known)
+        return role if role != SELF else actor.role
+    assert first is not None
+    raise first
+
+
+def _in_state(session: Session, code: str, state: str) -> tuple[int, int] | None:
+    """(participation id, campaign year) of the enterprise's participation in `state`."""
+    row = session.execute(_IN_STATE, {"code": code, "state": state}).first()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _acceptance(session: Session, actor: ActorRecord, code: str, known: Known | None) -> None:
+    """Neither the enterprise's expert nor whoever submitted it for acceptance reviews that acceptance."""
+    if _expert_of(session, actor.name, code, active=False, known=known):
+        raise refuse("职责分离", f"{actor.name} 是企业 {code} 的帮扶专家，不得评审其验收 (separation of duties)")
+    waiting = _in_state(session, code, "acceptance")
+    if waiting is None:
+        return  # the state machine refuses it with the state
+    submitted = session.execute(_SUBMITTED, {"code": code, "year": waiting[1]}).first()
+    if submitted is not None and submitted[1] == actor.name:
+        raise refuse("职责分离", f"{actor.name} 申请了企业 {code} 的验收（审计 #{submitted[0]}），不得评审其验收 "
+                     "(separation of duties: the submitter may not review)")
+
+
+def _separation(session: Session, actor: ActorRecord, action: str, code: str, known: Known | None = None) -> None:
+    if action in ("pass_acceptance", "fail_acceptance"):
+        _acceptance(session, actor, code, known)
+        return
+    if action not in READS_AUDIT:
+        return
+    awaiting = _in_state(session, code, "provincial_recheck")
+    if awaiting is None:
+        return  # the state machine refuses it with the state
+    pid, year = awaiting
+    passed = session.execute(_PASSED, {"code": code, "year": year, "name": actor.name}).first()
+    if passed:
+        raise refuse("职责分离", f"{actor.name} 通过了企业 {code} 的市级验收（审计 #{passed[0]}），不得进行省级复核 "
+                     "(separation of duties)")
+    if action == "waive_recheck" and session.execute(_DRAWN, {"pid": pid}).first():
+        raise refuse("抽查复核", f"企业 {code} 已被抽查复核抽中，须实际复核（pass_recheck 或 fail_recheck），"
+                     "不得免于抽查")
+
+
+def authorize_role(actor: ActorRecord, action: str) -> str:
+    """For an action outside any city or enterprise scope: the role of the actor's that the matrix
+    allows, or Refused (权限)."""
+    allowed = roles_for(action)
+    held = [r for r in actor.roles if r in allowed]
+    if not held:
+        raise refuse("权限", f"{actor.name}（{_zh(actor.roles)}）无权执行 {action}；须为 {_zh(allowed)} "
+                     "(not permitted)")
+    return held[0]
+
+
+def authorize_override(actor: ActorRecord) -> None:
+    if "province_admin" not in actor.roles and actor.role != "system":
+        raise refuse("权限", "只有省级管理员 (province_admin) 可以 --override-window")
+
+
+def authorize_actor_admin(actor: ActorRecord, action: str = "actor_add") -> None:
+    """Only a province_admin manages actors once the first one exists."""
+    if "province_admin" not in actor.roles:
+        raise refuse("权限", f"只有省级管理员 (province_admin) 可以管理操作人（{action}）")
+
+
+def matrix() -> list[dict[str, object]]:
+    """The matrix as rows, for `campaign roles`."""
+    scope = {"city_coordinator": "本市", "city_reviewer": "本市", "expert": "受指派企业", SELF: "本人"}
+    rows: list[dict[str, object]] = [{"action": p.action, "zh": p.zh, "roles": list(p.roles),
+             "scope": "；".join(f"{r}: {scope[r]}" for r in p.roles if r in scope), "note": p.note}
+            for p in MATRIX.values()]
+    rows.append({"action": "(其他 other)", "zh": "未列出的操作", "roles": list(DEFAULT),
+                 "scope": "city_coordinator: 本市", "note": "默认规则 (default)"})
+    return rows

@@ -1,0 +1,294 @@
+"""The audit log in the database: append inside the caller's transaction, verify, digest."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Engine, insert, select, text
+from sqlmodel import Session
+
+from models.db import UnitOfWork
+from models.tables import AuditEntry, Refusal
+from workflow.clock import utc_iso
+from workflow.context import Context
+from workflow.domain.audit import FIELDS, FORMAT, GENESIS, Verdict, canonical_json, entry_hash, verify_rows
+from workflow.errors import CampaignError
+from workflow.store import simulation
+
+_LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+_COLUMNS = (*FIELDS, "hash", "format")
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def insert_rows(conn: Any, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows (plain values, in `columns` order) with the driver's executemany: SQLAlchemy's
+    per-row parameter processing is pure overhead for values that need no conversion."""
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:  # a driver with named parameters: the portable path
+        conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+                         f"VALUES ({', '.join([mark] * len(columns))})", rows)
+
+
+def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert audit rows (in _COLUMNS order)."""
+    insert_rows(conn, _AUDIT, _COLUMNS, rows)
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str | None
+    campaign_year: int | None
+    city: str | None
+    event: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    role: str
+    reason: str = ""
+    payload: Any = None
+
+
+class Ledger:
+    """Appends to the chain within one transaction; the head is read once and kept.
+
+    Each entry has two times: `effective_at`, when the event takes effect (the campaign clock, or
+    the date a province admin gives for a decision taken on paper), and `recorded_at`, when it was
+    written: on PostgreSQL the server's clock, read once per transaction after the chain lock.
+    A clock from CAMPAIGN_NOW is written only into a simulation database."""
+
+    def __init__(self, session: Session, ctx: Context, *, hold: int = 0) -> None:
+        """`hold`: keep up to that many appended rows and write them with one executemany
+        (`flush`, due before anything reads the audit table in this transaction, and before commit)."""
+        self.session = session
+        self.ctx = ctx
+        self.hold = hold
+        self._held: list[tuple[Any, ...]] = []
+        self._head: tuple[int, str] | None = None
+        self._server_time: str | None = None
+
+    def flush(self) -> None:
+        if self._held:
+            rows, self._held = self._held, []
+            _write(self.session.connection(), rows)
+
+    def _load_head(self) -> tuple[int, str]:
+        if self._head is None:
+            conn = self.session.connection()
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            row = conn.execute(
+                select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
+            ).one_or_none()
+            self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+        return self._head
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the chain's last entry in this transaction ((0, GENESIS) when empty)."""
+        return self._load_head()
+
+    def _row(self, e: Entry, effective: str, recorded: str) -> tuple[Any, ...]:
+        seq, prev = self._load_head()
+        values = (seq + 1, prev, e.code, e.campaign_year, e.city, e.event, e.from_state,
+                  e.to_state, e.actor, e.role, e.reason,
+                  canonical_json(e.payload if e.payload is not None else {}), effective, recorded)
+        digest = entry_hash(values)
+        self._head = (seq + 1, digest)
+        return (*values, digest, FORMAT)
+
+    def _recorded(self) -> str:
+        """When the entries are written: the database server's clock on PostgreSQL (one query per
+        transaction, after the chain lock so it follows the order of the chain), else the wall clock."""
+        if self._server_time is None:  # the first append of the transaction
+            if self.ctx.clock_override and not self.ctx.simulation:
+                raise simulation.refused()
+            self._server_time = ""
+            if self.session.connection().dialect.name == "postgresql":
+                self._load_head()
+                at = self.session.connection().execute(text("SELECT clock_timestamp()")).scalar_one()
+                self._server_time = utc_iso(at)
+        return self._server_time or utc_iso(self.ctx.wall.now())
+
+    def append(self, e: Entry, effective: datetime | None = None) -> tuple[int, str]:
+        """`effective`: when the event takes effect, if not now on the campaign clock."""
+        recorded = self._recorded()
+        row = self._row(e, utc_iso(effective or self.ctx.now()), recorded)
+        if self.hold:
+            self._held.append(row)
+            if len(self._held) >= self.hold:
+                self.flush()
+        else:
+            _write(self.session.connection(), [row])
+        return row[0], row[-2]
+
+    def append_many(self, entries: Sequence[Entry]) -> int:
+        recorded = self._recorded()
+        effective = utc_iso(self.ctx.now())
+        rows = [self._row(e, effective, recorded) for e in entries]
+        self.flush()
+        if rows:
+            _write(self.session.connection(), rows)
+        return len(rows)
+
+
+def record_refusal(ctx: Context, *, actor: str | None, code: str | None, event: str,
+                   reason: str, rule: str = "") -> None:
+    """Who tried what and why it was refused, in its own transaction, outside the chain."""
+    try:
+        with Session(ctx.engine) as s:
+            s.add(Refusal(recorded_at=utc_iso(ctx.wall.now()), effective_at=utc_iso(ctx.now()),
+                          actor=actor or "", code=code, event=event, rule=rule, reason=reason))
+            s.commit()
+    except Exception:
+        pass
+
+
+T = TypeVar("T")
+
+
+def audited(ctx: Context, event: str, code: str | None, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction and commit; a refusal is recorded (outside the chain) and re-raised."""
+    try:
+        with UnitOfWork(ctx.engine) as uow:
+            result = work(uow.session)
+            uow.commit()
+            return result
+    except CampaignError as exc:
+        record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
+
+
+PARALLEL_MIN = 200_000  # entries from which `verify` splits the log between two processes
+
+
+def _stream(engine: Engine, lo: int | None = None, hi: int | None = None,
+            batch: int = 50_000) -> Generator[Sequence[Any], None, None]:
+    """Rows (FIELDS..., hash, format) in seq order, seq in [lo, hi), through the raw DBAPI cursor."""
+    cols = ", ".join((*FIELDS, "hash", "format"))
+    mark = _MARKS.get(engine.dialect.paramstyle, "%s")
+    where = [f"seq >= {mark}" if lo is not None else "", f"seq < {mark}" if hi is not None else ""]
+    sql = f"SELECT {cols} FROM audit_entry{' WHERE ' if any(where) else ''}{' AND '.join(w for w in where if w)}"
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(f"{sql} ORDER BY seq", tuple(b for b in (lo, hi) if b is not None))
+        while rows := cur.fetchmany(batch):
+            yield from rows
+        cur.close()
+        raw.rollback()
+    finally:
+        raw.close()
+
+
+def _scalar(engine: Engine, sql: str, *params: Any) -> Any:
+    mark = _MARKS.get(engine.dialect.paramstyle, "%s")
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql.replace("?", mark), params)
+        row = cur.fetchone()
+        cur.close()
+        raw.rollback()
+        return None if row is None else row[0]
+    finally:
+        raw.close()
+
+
+def _child(engine: Engine, lo: int, prev: str, digest: str | None, out: Any) -> None:
+    """The forked half: verify seq >= lo on connections of its own."""
+    engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+    try:
+        out.send(verify_rows(_stream(engine, lo=lo), digest, start=lo, prev=prev))
+    except BaseException as exc:  # the parent falls back to one process
+        out.send(exc)
+    finally:
+        out.close()
+
+
+class Sink(Protocol):
+    """What sees every row of a verification as it streams by (the replay of `workflow.store.projection`)."""
+
+    def feed(self, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]: ...
+
+
+class _Pass:
+    def feed(self, rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+        return rows
+
+
+def _parallel(engine: Engine, digest: str | None, sink: Sink) -> Verdict | None:
+    """Verify the two halves of the seq range at once (two processes): the second half's chain
+    starts from the stored hash before it. The parent streams the whole log through `sink` (one
+    pass), hashing the first half while the child hashes the second. The verdict only when both
+    halves are clean and meet; None otherwise (the caller then walks the log in one pass, which
+    names the first break)."""
+    if engine.dialect.paramstyle not in _MARKS or (os.cpu_count() or 1) < 2:
+        return None
+    top = _scalar(engine, "SELECT MAX(seq) FROM audit_entry")
+    if top is None or int(top) < PARALLEL_MIN:
+        return None
+    mid = int(top) // 2 + 1
+    prev = _scalar(engine, "SELECT hash FROM audit_entry WHERE seq = ?", mid - 1)
+    if prev is None:
+        return None
+    mp = multiprocessing.get_context("fork")
+    recv, send = mp.Pipe(duplex=False)
+    proc = mp.Process(target=_child, args=(engine, mid, str(prev), digest, send), daemon=True)
+    proc.start()
+    send.close()
+    second: object = None
+    rows, rest = _stream(engine), list[Sequence[Any]]()
+
+    def first_half() -> Iterator[Sequence[Any]]:
+        for row in rows:
+            if row[0] >= mid:
+                rest.append(row)
+                return
+            yield row
+
+    try:
+        first = verify_rows(sink.feed(first_half()), digest)
+        if first.broken is None and first.count == mid - 1:
+            for _ in sink.feed(itertools.chain(rest, rows)):  # the second half: replayed here, hashed there
+                pass
+            second = recv.recv()
+    except EOFError:
+        pass
+    finally:
+        rows.close()
+        recv.close()
+        if second is None:
+            proc.kill()
+        proc.join()
+    if not isinstance(second, Verdict) or first.broken or second.broken:
+        return None
+    return Verdict(first.count + second.count, second.head if second.count else first.head, None,
+                   first.digest_found or second.digest_found)
+
+
+S = TypeVar("S", bound=Sink)
+
+
+def verify_into(engine: Engine, digest: str | None, make: Callable[[], S]) -> tuple[Verdict, S]:
+    """Verify the chain and stream every row through a fresh `make()` in the same pass; a sink
+    that saw a broken or partial log is replaced by the one of the single-process walk."""
+    sink = make()
+    verdict = _parallel(engine, digest, sink)
+    if verdict is None:
+        sink = make()
+        verdict = verify_rows(sink.feed(_stream(engine)), digest)
+    return verdict, sink
+
+
+def verify(engine: Engine, digest: str | None = None) -> Verdict:
+    return verify_into(engine, digest, _Pass)[0]
