@@ -20,6 +20,8 @@ test: $(BIN)/campaign
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	CAMPAIGN_TEST_PG_URL=$${CAMPAIGN_TEST_PG_URL:-$(PG_URL)} $(BIN)/pytest -q $(PYTEST_ARGS)
+	@echo "the date and clock tests again, in a zone far from Asia/Shanghai (SQLite):"
+	TZ=America/New_York CAMPAIGN_REQUIRE_PG=0 $(BIN)/pytest -q -m "clock and not postgres"
 
 bench: $(BIN)/campaign
 	$(BIN)/python bench/run.py

@@ -86,7 +86,7 @@ def audit_checkpoint(key: str | None, out: str | None, as_json: bool) -> None:
     from workflow.store import witness
 
     ctx = context()
-    conf = settings(ctx.home)
+    conf = settings(ctx.home, ctx.settings)
     key = key or (str(conf.key) if conf.key else None)
     if not key:
         raise InvalidInput("请用 --key 或 CAMPAIGN_CHECKPOINT_KEY 指明签名私钥 (no checkpoint key)")

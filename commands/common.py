@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from workflow.config import Settings
     from workflow.context import Context
 
 
@@ -24,19 +25,16 @@ def context(click_ctx: click.Context | None = None, *, simulating: bool = False)
     root = c.find_root()
     obj = root.obj
     if "context" not in obj:
-        from pathlib import Path
-
         from models.db import make_engine
-        from workflow import config
         from workflow.clock import parse_instant
         from workflow.context import Context
         from workflow.store.simulation import clocks
 
-        config.apply(config.load(obj["config"], cwd=Path.cwd()), os.environ)  # type: ignore[arg-type]
+        conf = settings(c)
         db = obj["db"]
         if root.get_parameter_source("db") == click.core.ParameterSource.DEFAULT:
-            db = os.environ.get("CAMPAIGN_DB", db)
-        env_now = os.environ.get("CAMPAIGN_NOW") or None
+            db = conf.get("CAMPAIGN_DB", db)
+        env_now = conf.now
         if env_now:
             parse_instant(env_now)  # a malformed CAMPAIGN_NOW is named before the database is opened
         engine = make_engine(db)
@@ -44,9 +42,23 @@ def context(click_ctx: click.Context | None = None, *, simulating: bool = False)
         root.call_on_close(engine.dispose)
         clock, wall, simulation = clocks(engine, env_now, making=simulating)  # real database: real time
         obj["context"] = Context(engine=engine, clock=clock, wall=wall, actor=obj["actor"], year=obj["year"],
-                                 simulation=simulation, clock_override=env_now is not None)
+                                 simulation=simulation, clock_override=env_now is not None, settings=conf)
     ctx_obj: Context = obj["context"]
     return ctx_obj
+
+
+def settings(click_ctx: click.Context | None = None) -> Settings:
+    """The run's settings, read once: the environment (never written) over the config file. Commands
+    that open no database (`notices preview`) take them from here; the others from `context()`."""
+    root = (click_ctx or click.get_current_context()).find_root()
+    if "settings" not in root.obj:
+        from pathlib import Path
+
+        from workflow import config
+
+        root.obj["settings"] = config.layered(config.load(root.obj["config"], cwd=Path.cwd()), os.environ)
+    conf: Settings = root.obj["settings"]
+    return conf
 
 
 # init, demo and db upgrade create a new SQLite file; workdays and calendar fall back to the shipped one.

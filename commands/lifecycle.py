@@ -47,8 +47,9 @@ def advance(code: str | None, event: str | None, reason: str, data: tuple[str, .
         return
     if not code or not event:
         raise click.UsageError("用法：campaign advance CODE EVENT，或 campaign advance --file FILE.csv")
-    r = do_advance(ctx, Request(code, event, reason, _data(data), target_grade, consent, month,
-                                grade, override_window, effective))
+    r = do_advance(ctx, Request(code=code, event=event, reason=reason, data=_data(data), target_grade=target_grade,
+                                consent=consent, month=month, grade=grade, override_window=override_window,
+                                effective=effective))
     if as_json:
         emit_json(r)
         return

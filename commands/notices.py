@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import context, emit_json, json_option, table
+from commands.common import context, emit_json, json_option, settings, table
 
 templates_option = click.option(
     "--templates", default=None, metavar="DIR",
@@ -72,7 +72,7 @@ def notices_preview(kind: str, templates: str | None, as_json: bool) -> None:
     """Render KIND's template with sample data (checks an override template)."""
     from notifications.service import preview
 
-    r = preview(kind, templates=templates)
+    r = preview(kind, templates=templates, settings=settings())
     if as_json:
         emit_json(r)
         return

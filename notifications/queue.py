@@ -79,19 +79,20 @@ def exists(session: Session, key: str) -> bool:
 
 
 def enqueue(session: Session, *, kind: str, key: str, city: str | None, code: str | None,
-            due: date | None, context: dict[str, Any], created_at: str, simulation: bool = False) -> int | None:
+            due: date | None, context: dict[str, Any], created_at: str, simulation: bool = False,
+            settings: Mapping[str, str] | None = None) -> int | None:
     """Render the notice of `kind` and insert it in the caller's transaction (no commit).
 
     Returns the new notice id, or None when a notice with this `key` exists already. A template
     that fails to render does not lose the notice: it is stored as failed, with the error, and
-    rendered again on retry.
+    rendered again on retry. `settings` (the run's, `Context.settings`) name the override templates.
     """
     spec = kinds.get(kind)
     if not key or len(key) > 255:
         raise ValueError("notice key must be 1..255 characters")
     if exists(session, key):
         return None
-    templates, timeout = templating()
+    templates, timeout = templating(settings or {})
     return _insert_one(session, _row(spec.name, key, city, code, due, context, created_at, templates, timeout,
                                      simulation))
 
@@ -134,7 +135,7 @@ _INSERT_MANY = insert(_N).returning(_N.c.id, sort_by_parameter_order=True)
 
 
 def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str, chunk: int = 500,
-                 simulation: bool = False) -> list[int | None]:
+                 simulation: bool = False, settings: Mapping[str, str] | None = None) -> list[int | None]:
     """`enqueue` for many notices at once, in order: one query for the keys that exist, one
     insert of the new rows. Returns each item's new id, or None where its key exists already
     (in the table, or earlier in `items`). A racing duplicate makes it insert row by row."""
@@ -145,7 +146,7 @@ def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str, ch
     wanted = sorted({i.key for i in items})
     for n in range(0, len(wanted), chunk):
         seen.update(conn.execute(_EXISTING, {"keys": wanted[n:n + chunk]}).scalars())
-    templates, timeout = templating()
+    templates, timeout = templating(settings or {})
     rows, where = list[dict[str, Any]](), list[int]()
     for n, (i, spec) in enumerate(zip(items, specs, strict=True)):
         if i.key not in seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +64,13 @@ def show(ctx: Context, notice_id: int) -> dict[str, Any]:
     return out
 
 
-def preview(kind: str, *, templates: str | Path | None = None, home: Path | None = None) -> dict[str, Any]:
-    """`kind`'s template rendered with its sample data; a broken template raises RenderError."""
+def preview(kind: str, *, templates: str | Path | None = None, home: Path | None = None,
+            settings: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`kind`'s template rendered with its sample data (the run's `settings` name the override
+    templates, --templates wins); a broken template raises RenderError."""
     spec = kinds.get(kind)
-    settings = load(home or Path.cwd(), templates=templates)
-    rendered = render(spec.name, spec.sample, templates=settings.templates,
-                      timeout=settings.template_timeout)
+    conf = load(home or Path.cwd(), settings or {}, templates=templates)
+    rendered = render(spec.name, spec.sample, templates=conf.templates, timeout=conf.template_timeout)
     return {"kind": spec.name, "title": spec.title, "template": rendered.template,
             "subject": rendered.subject, "text": rendered.text}
 
@@ -77,7 +79,7 @@ def deliver_now(ctx: Context, *, templates: str | Path | None = None) -> dict[st
     """What the scheduler does: deliver what is pending or due for retry at the campaign clock."""
     from .delivery import deliver
 
-    return deliver(ctx.engine, load(ctx.home, templates=templates), ctx.now())
+    return deliver(ctx.engine, load(ctx.home, ctx.settings, templates=templates), ctx.now())
 
 
 def retry(ctx: Context, notice_id: int | None = None, *, templates: str | Path | None = None
@@ -85,7 +87,7 @@ def retry(ctx: Context, notice_id: int | None = None, *, templates: str | Path |
     """Render again what failed to render, and deliver again: one notice, or every failed one."""
     from .delivery import deliver
 
-    settings = load(ctx.home, templates=templates)
+    settings = load(ctx.home, ctx.settings, templates=templates)
     ids: list[int] | None = None
     if notice_id is not None:
         with Session(ctx.engine) as s:

@@ -1,6 +1,7 @@
-"""Delivery settings, read in one place from the environment (a config file is layered under it by
-`workflow.config`). Secrets come from the environment or a file, never from the command line,
-and are never printed: `Settings` hides the password from its repr.
+"""Delivery settings, parsed from the run's settings (`workflow.config.Settings`: the environment
+layered over the config file, read once by the bootstrap; this module never reads the environment).
+Secrets come from the environment or a file, never from the command line, and are never printed:
+`Settings` hides the password from its repr.
 
 CAMPAIGN_SMTP_HOST, CAMPAIGN_SMTP_PORT (587 with STARTTLS, 465 with ssl, else 25),
 CAMPAIGN_SMTP_TLS (starttls | ssl | none; default starttls), CAMPAIGN_SMTP_USER,
@@ -14,7 +15,6 @@ default 360).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,12 +94,10 @@ def _smtp(env: Mapping[str, str]) -> Smtp | None:
                 str(Path(cafile).expanduser()) if cafile else None)
 
 
-def templating(env: Mapping[str, str] | None = None, templates: str | Path | None = None
-               ) -> tuple[Path | None, float]:
+def templating(env: Mapping[str, str], templates: str | Path | None = None) -> tuple[Path | None, float]:
     """The override directory (--templates wins over CAMPAIGN_TEMPLATES) and the render time limit.
 
     Never raises: enqueue must not fail on a bad setting (a missing directory fails the render)."""
-    env = os.environ if env is None else env
     raw = templates or env.get("CAMPAIGN_TEMPLATES", "").strip() or None
     try:
         timeout = _number(env, "CAMPAIGN_TEMPLATE_TIMEOUT", 2.0)
@@ -108,10 +106,9 @@ def templating(env: Mapping[str, str] | None = None, templates: str | Path | Non
     return (Path(raw).expanduser().resolve() if raw else None), min(timeout, 60.0)
 
 
-def load(home: Path, env: Mapping[str, str] | None = None, *, templates: str | Path | None = None
-         ) -> Settings:
-    """The settings for a campaign home; `templates` (from --templates) wins over CAMPAIGN_TEMPLATES."""
-    env = os.environ if env is None else env
+def load(home: Path, env: Mapping[str, str], *, templates: str | Path | None = None) -> Settings:
+    """The settings for a campaign home from `env` (the run's settings); `templates` (from
+    --templates) wins over CAMPAIGN_TEMPLATES."""
     outbox = Path(env.get("CAMPAIGN_OUTBOX", "").strip() or "outbox").expanduser()
     tpath, timeout = templating(env, templates)
     if tpath is not None and not tpath.is_dir():

@@ -1,5 +1,6 @@
 """Shared fixtures: a database per test on SQLite and (when configured) PostgreSQL,
-and a CLI runner that drives `campaign` the way a coordinator does."""
+and a CLI runner that drives `campaign` the way a coordinator does. Helpers shared by several
+test modules live in tests/helpers/."""
 
 from __future__ import annotations
 
@@ -13,35 +14,43 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-PG_URL = os.environ.get("CAMPAIGN_TEST_PG_URL")
+from tests.helpers.pg_server import Server
+
+# The PostgreSQL server of the run: the configured one, a throwaway cluster, or none (skipped).
+PG = Server(os.environ.get("CAMPAIGN_TEST_PG_URL"), required=os.environ.get("CAMPAIGN_REQUIRE_PG") == "1")
 CODE = "91410100MA45C2R1XL"  # passes GB 32100
 DOC = "豫环绩效〔2023〕12号"  # 评级文件文号 of a starting grade
 
 
-def _pg_admin() -> Any:
+def _pg_admin(server: str) -> Any:
     from sqlalchemy import create_engine
 
     from models.db import normalise_url
 
-    assert PG_URL
-    return create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    return create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The run's PostgreSQL server URL, chosen when the first PostgreSQL test asks
+    (tests/helpers/pg_server.py: the configured server, else a throwaway cluster, else skip)."""
+    with PG.serve() as url:
+        yield url
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("CAMPAIGN_TEST_PG_URL not set")
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     from models.db import normalise_url
 
     name = f"campaign_test_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
+    admin = _pg_admin(pg_server)
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    url = make_url(normalise_url(pg_server)).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
@@ -126,8 +135,8 @@ def campaign(cli: Cli) -> Cli:
 
 @pytest.fixture
 def provisioned(pg_url: str, tmp_path: Path) -> Cli:
-    """A provisioned PostgreSQL campaign (the insider tests: tests/integration/insider.py)."""
-    from tests.integration.insider import provision
+    """A provisioned PostgreSQL campaign (the insider tests: tests/helpers/insider.py)."""
+    from tests.helpers.insider import provision
 
     return provision(pg_url, tmp_path)
 
@@ -135,7 +144,7 @@ def provisioned(pg_url: str, tmp_path: Path) -> Cli:
 @pytest.fixture
 def xc_login(provisioned: Cli) -> Iterator[str]:
     """The 许昌市 coordinator's own (person) login."""
-    from tests.integration.insider import person_login
+    from tests.helpers.insider import person_login
 
     yield from person_login(provisioned, city="许昌市", role="city_coordinator", actor="许昌联络员")
 
@@ -143,7 +152,7 @@ def xc_login(provisioned: Cli) -> Iterator[str]:
 @pytest.fixture
 def province_login(provisioned: Cli) -> Iterator[str]:
     """The province admin's own (person) login."""
-    from tests.integration.insider import person_login
+    from tests.helpers.insider import person_login
 
     yield from person_login(provisioned, city=None, role="province_admin", actor="省管理员")
 
@@ -161,11 +170,22 @@ def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
     return add
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    PG.fold(report)
+    return report
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if FIGURES:
         terminalreporter.section("stress figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgres" in r.keywords]
+    about_pg = PG.summary_line(len(skipped))
+    if about_pg:
+        terminalreporter.write_line(about_pg, red=PG.skipped is not None, bold=PG.skipped is not None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -3,7 +3,7 @@ stable across refactors of the packages behind them.
 
     from workflow import api
     ctx = api.open_context("campaign.db", actor="许昌联络员")        # or build a Context yourself
-    api.advance(ctx, api.Request("91410100MA45C2R1XL", "start_assistance"))
+    api.advance(ctx, api.Request(code="91410100MA45C2R1XL", event="start_assistance"))
     ok, outcomes = api.advance_batch(ctx, [(1, api.Request(...)), ...])
 
 Conventions: single writes raise a `CampaignError` (Refused, InvalidInput, NotFound,

@@ -1,17 +1,21 @@
-"""The configuration file (`campaign.toml`), layered under the environment (pure).
+"""The settings of one run: the environment layered over the configuration file (pure).
 
-Each setting maps to the environment variable the code reads: a top-level key
-`database` → CAMPAIGN_DB, `[smtp] host` → CAMPAIGN_SMTP_HOST, and so on. The
-environment always wins. Secrets may not be written in the file: name a file
-that holds them (`password_file = "/etc/campaign/smtp.pass"`) or use the
-environment.
+Each setting of the file (`campaign.toml`) maps to the name of its environment variable: a
+top-level key `database` → CAMPAIGN_DB, `[smtp] host` → CAMPAIGN_SMTP_HOST, and so on. The
+environment always wins. Secrets may not be written in the file: name a file that holds them
+(`password_file = "/etc/campaign/smtp.pass"`) or use the environment.
+
+The bootstrap (`commands.common.context`) builds one `Settings` and carries it on the context;
+nothing in `workflow/` or `notifications/` reads or writes the environment.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from workflow.errors import InvalidInput
@@ -19,6 +23,40 @@ from workflow.errors import InvalidInput
 DEFAULT_NAME = "campaign.toml"
 _SECRET_WORDS = ("password", "secret", "token")
 _ALIASES = {"CAMPAIGN_DATABASE": "CAMPAIGN_DB"}
+PREFIX = "CAMPAIGN_"
+
+
+@dataclass(frozen=True)
+class Settings(Mapping[str, str]):
+    """Every CAMPAIGN_* setting of one run as text, read once by the bootstrap (read-only).
+
+    The kernel's own settings are typed here; each other part parses its own from the same values
+    when it needs them (`notifications.settings.load`, `workflow.files.keyfiles.settings`), so a
+    bad delivery setting refuses delivery, not every command."""
+
+    raw: Mapping[str, str] = field(default_factory=dict)  # CAMPAIGN_* name → text
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "raw", MappingProxyType(dict(self.raw)))
+
+    def __getitem__(self, name: str) -> str:
+        return self.raw[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    @property
+    def now(self) -> str | None:
+        """CAMPAIGN_NOW: the campaign clock's fixed instant (None: real time)."""
+        return self.raw.get("CAMPAIGN_NOW") or None
+
+
+def layered(file: Mapping[str, str], env: Mapping[str, str]) -> Settings:
+    """The file's settings under the environment's CAMPAIGN_* variables: variables already set win."""
+    return Settings({**file, **{k: v for k, v in env.items() if k.startswith(PREFIX)}})
 
 
 def _flatten(raw: Mapping[str, Any], prefix: str, out: dict[str, str], source: str) -> None:
@@ -55,9 +93,3 @@ def load(path: str | Path | None, *, cwd: Path) -> dict[str, str]:
     _flatten(raw, "CAMPAIGN", out, str(p))
     return out
 
-
-def apply(settings: Mapping[str, str], environ: dict[str, str]) -> dict[str, str]:
-    """Put file settings under the environment: variables already set win."""
-    applied = {k: v for k, v in settings.items() if k not in environ}
-    environ.update(applied)
-    return applied

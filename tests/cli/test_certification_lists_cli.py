@@ -11,11 +11,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from tests.cli.progress import X1, X2, X3, X4, X5, Z1, Z2, Z3, build
-from tests.cli.scheduling import tick
-from tests.cli.test_deadlines_cli import _audit
-from tests.cli.test_exports_cli import body, header, sheet
 from tests.conftest import Cli
+from tests.helpers.audit import audit_entries
+from tests.helpers.progress import X1, X2, X3, X4, X5, Z1, Z2, Z3, build
+from tests.helpers.scheduling import tick
+from tests.helpers.spreadsheets import body, header, sheet
 from workflow.domain.creditcode import make
 from workflow.domain.plan import default_text, parse
 
@@ -140,7 +140,7 @@ def test_the_emission_list_deliverable_carries_the_list_generated_from_the_data(
     ws = load_workbook(stored).worksheets[0]
     assert ws["A2"].value == "许昌市重污染天气重点行业应急减排清单（2024年修订完善）"
     assert {row[2] for row in body(ws)} == {X1, X2, X3, X4, X5, LIVE}
-    (entry,) = _audit(cli, "submit_deliverable")
+    (entry,) = audit_entries(cli, "submit_deliverable")
     assert json.loads(entry["payload"])["sha256"] == r["sha256"]
     assert json.loads(entry["payload"])["generated"] is True
     rows = _json(cli, "deadlines", "--city", "许昌市", now="2024-09-11")

@@ -11,8 +11,8 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from tests.cli.scheduling import tick
 from tests.conftest import CODE, DOC, Cli, bootstrap
+from tests.helpers.scheduling import tick
 
 NOW = "2024-05-06"
 SECOND = "91410100MA9XUQ5R02"

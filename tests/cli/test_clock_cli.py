@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from models.db import make_engine
-from tests.cli.scheduling import calendar_text
-from tests.cli.test_access_cli import refusals
-from tests.cli.test_import_and_batch import write_csv
-from tests.cli.test_lifecycle_cli import ENROLL, walk_to_tracking
 from tests.conftest import CODE, DOC, Cli
+from tests.helpers.audit import refusals
+from tests.helpers.lifecycle import ENROLL, walk_to_tracking
+from tests.helpers.scheduling import calendar_text
+from tests.helpers.spreadsheets import write_csv
+from workflow.clock import SHANGHAI
+
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
 
 REFUSED = "CAMPAIGN_NOW 只用于模拟数据库"
 PAPER = "纸面决定：豫环〔2026〕1号"
@@ -44,7 +48,7 @@ def _history(cli: Cli, now: str | None = None) -> list[dict]:
 def _today_calendar(home: Path) -> str:
     """The shipped calendar moved so that its 07-01 falls on today: enrolment opened 61 days ago,
     assistance 30 days ago, both still open (a real database runs on today's date)."""
-    delta = date.today() - date(2024, 7, 1)
+    delta = _today() - date(2024, 7, 1)
     head = calendar_text().partition("[workdays")[0]
     moved = re.sub(r"\d{4}-\d{2}-\d{2}", lambda m: (date.fromisoformat(m[0]) + delta).isoformat(), head)
     path = home / "today.toml"
@@ -61,8 +65,13 @@ def _real(cli: Cli) -> None:
         "--industry", "耐材", "--grade", "C", "--rating-doc", DOC, actor="许昌联络员")
 
 
+def _today() -> date:
+    """Today where the campaign runs (Asia/Shanghai), not where the test machine is."""
+    return datetime.now(SHANGHAI).date()
+
+
 def _ago(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (_today() - timedelta(days=days)).isoformat()
 
 
 def test_on_a_real_database_campaign_now_is_refused_and_nothing_is_written(cli: Cli) -> None:
@@ -128,7 +137,7 @@ def test_effective_dates_on_a_real_database(cli: Cli) -> None:
     assert "权限" in _one_line(r.stderr) and "effective_date" in r.stderr
     r = cli(*ENROLL, "--effective", _ago(10), actor="省管理员", expect=1)
     assert "--reason" in _one_line(r.stderr)
-    r = cli(*enroll, "--effective", (date.today() + timedelta(days=1)).isoformat(), actor="省管理员", expect=1)
+    r = cli(*enroll, "--effective", (_today() + timedelta(days=1)).isoformat(), actor="省管理员", expect=1)
     assert "未来" in _one_line(r.stderr)
     r = cli(*enroll, "--effective", _ago(70), actor="省管理员", expect=1)  # the window is checked on that day
     assert "时间窗口" in _one_line(r.stderr) and _ago(70) in r.stderr

@@ -24,8 +24,9 @@ def test_settings_map_to_the_environment_names_the_code_reads(tmp_path: Path) ->
                         "CAMPAIGN_SMTP_PORT": "587", "CAMPAIGN_SMTP_TLS": "1",
                         "CAMPAIGN_SMTP_PASSWORD_FILE": "/etc/p"}
     env = {"CAMPAIGN_SMTP_HOST": "from-env"}
-    config.apply(settings, env)
-    assert env["CAMPAIGN_SMTP_HOST"] == "from-env" and env["CAMPAIGN_DB"] == "x.db"
+    layered = config.layered(settings, env)
+    assert layered["CAMPAIGN_SMTP_HOST"] == "from-env" and layered["CAMPAIGN_DB"] == "x.db"
+    assert env == {"CAMPAIGN_SMTP_HOST": "from-env"}  # the environment is read, never written
 
 
 def test_a_password_written_in_the_file_is_refused(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.progress import build
 from tests.conftest import Cli
+from tests.helpers.progress import build
 
 NOW = "2024-09-20"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,28 +6,18 @@ import hashlib
 import json
 from typing import Any
 
-from tests.cli.scheduling import HOLIDAYS_2027, keys, small_campaign, tick, write_calendar
+import pytest
+
 from tests.conftest import CODE, Cli
+from tests.helpers.audit import audit_entries
+from tests.helpers.lifecycle import walk_to_tracking
+from tests.helpers.scheduling import HOLIDAYS_2027, keys, small_campaign, tick, write_calendar
+
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
 
 
 def _json(cli: Cli, *args: str, now: str, actor: str | None = None) -> Any:
     return json.loads(cli(*args, "--json", now=now, actor=actor).stdout)
-
-
-def _audit(cli: Cli, event: str) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from models.db import make_engine
-    from models.tables import AuditEntry, table
-
-    a = table(AuditEntry).c
-    engine = make_engine(cli.db)
-    try:
-        with engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(a.city, a.actor, a.reason, a.payload)
-                                                           .where(a.event == event).order_by(a.seq))]
-    finally:
-        engine.dispose()
 
 
 def test_a_submitted_file_is_kept_in_the_document_store_with_its_hash(campaign: Cli) -> None:
@@ -40,7 +30,7 @@ def test_a_submitted_file_is_kept_in_the_document_store_with_its_hash(campaign: 
     assert (r["late"], r["sha256"], r["file"]) == (False, sha, "附件1.xlsx")
     assert r["stored_path"] == f"documents/2024/许昌市/attachment1-2024-05-{sha[:8]}.xlsx"
     assert (campaign.home / r["stored_path"]).read_bytes() == data
-    (entry,) = _audit(campaign, "submit_deliverable")
+    (entry,) = audit_entries(campaign, "submit_deliverable")
     assert (entry["city"], entry["actor"], entry["reason"]) == ("许昌市", "许昌联络员", "第一批")
     assert json.loads(entry["payload"])["sha256"] == sha
     campaign("audit", "verify", now="2024-05-30")
@@ -89,8 +79,6 @@ def test_deadlines_show_status_and_days_per_city_and_filter(campaign: Cli) -> No
 
 
 def test_a_city_with_a_failed_enterprise_owes_the_resubmission(campaign: Cli) -> None:
-    from tests.cli.test_lifecycle_cli import walk_to_tracking
-
     walk_to_tracking(campaign)
     campaign("advance", CODE, "record_evaluation", "--month", "2024-07", now="2024-07-20", actor="王专家")
     campaign("advance", CODE, "submit_for_acceptance", now="2024-07-22", actor="许昌联络员")

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from models.db import normalise_url
-from tests.cli.test_import_and_batch import write_csv
 from tests.conftest import CODE, DOC, Cli, bootstrap
+from tests.helpers.spreadsheets import write_csv
 from workflow.demo import synthetic
 from workflow.domain.creditcode import make
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli import progress
-from tests.cli.progress import X1, X2, Z1, Z2
 from tests.conftest import Cli
+from tests.helpers import progress
+from tests.helpers.progress import X1, X2, Z1, Z2
 
 NAMES = {c: n for c, n, *_ in progress.ENTERPRISES}
 

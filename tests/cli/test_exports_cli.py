@@ -9,24 +9,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from tests.cli.test_lifecycle_cli import ENROLL, walk_to_certification
 from tests.conftest import CODE, Cli
+from tests.helpers.lifecycle import ENROLL, walk_to_certification
+from tests.helpers.spreadsheets import body, header, sheet
 
 BASE = ["序号", "企业名称", "统一社会信用代码", "区县", "行业"]
-
-
-def sheet(path: Path, name: str | None = None) -> Any:
-    wb = load_workbook(path)
-    return wb[name] if name else wb.worksheets[0]
-
-
-def header(ws: Any) -> list[str]:
-    return [c.value for c in ws[4] if c.value is not None]
-
-
-def body(ws: Any) -> list[list[Any]]:
-    return [list(r) for r in ws.iter_rows(min_row=5, max_col=len(header(ws)), values_only=True)
-            if isinstance(r[0], int)]
 
 
 def record_equipment(cli: Cli, *extra: str, now: str = "2024-07-26", expect: int = 0) -> Any:

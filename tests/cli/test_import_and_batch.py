@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from tests.conftest import CODE, DOC, Cli, bootstrap
+from tests.helpers.spreadsheets import HEAD_ZH, write_csv
 from workflow.domain.creditcode import make
-
-HEAD_ZH = ["统一社会信用代码", "企业名称", "所属城市", "区县", "行业", "现绩效等级", "超低排放", "评级文件文号"]
 
 
 def codes(n: int) -> list[str]:
     return [make(f"9141100{i:010d}") for i in range(n)]
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def count(cli: Cli) -> int:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_notices_cli import NOW, enqueue_notice
 from tests.conftest import Cli
+from tests.helpers.notices import NOW, enqueue_notice
 
 
 class Robot(ThreadingHTTPServer):

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_notices_cli import REMINDER, enqueue_notice, listing, query
 from tests.conftest import Cli
+from tests.helpers.notices import REMINDER, enqueue_notice, listing, query
 
 NOW = "2024-05-24"  # 09:00 Shanghai, 01:00Z: the notices below were created then
 

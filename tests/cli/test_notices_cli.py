@@ -3,51 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import text
 
+from notifications import enqueue
 from tests.conftest import Cli
-
-NOW = "2024-05-24"
-REMINDER = {"deliverable": "XX市（区）绩效提升企业培育清单", "attachment": "附件1", "period": "2024-05",
-            "days_left": 7}
-
-
-def enqueue_notice(cli: Cli, key: str = "reminder:attachment1:2024-05:许昌市:7", kind: str = "reminder",
-                   context: dict[str, Any] | None = None, city: str | None = "许昌市") -> int | None:
-    """What the scheduler will do: enqueue in a unit of work and commit."""
-    from models.db import UnitOfWork, make_engine
-    from notifications import enqueue
-
-    engine = make_engine(cli.db)
-    try:
-        with UnitOfWork(engine) as uow:
-            nid = enqueue(uow.session, kind=kind, key=key, city=city, code=None, due=date(2024, 5, 31),
-                          context=REMINDER if context is None else context,
-                          created_at="2024-05-24T01:00:00.000000Z")
-            uow.commit()
-    finally:
-        engine.dispose()
-    return nid
-
-
-def query(cli: Cli, sql: str) -> list[Any]:
-    from models.db import make_engine
-
-    engine = make_engine(cli.db)
-    try:
-        with engine.connect() as c:
-            return list(c.execute(text(sql)))
-    finally:
-        engine.dispose()
-
-
-def listing(cli: Cli, *args: str) -> list[dict[str, Any]]:
-    return json.loads(cli("notices", "list", "--json", *args, now=NOW).stdout)
+from tests.helpers import notices as notices_helper
+from tests.helpers.notices import NOW, enqueue_notice, listing, query
 
 
 def test_a_reminder_is_listed_shown_and_written_to_the_outbox(campaign: Cli) -> None:
@@ -113,7 +77,8 @@ def test_a_notice_whose_template_is_broken_is_kept_failed_and_retried_after_the_
     tdir = tmp_path / "templates"
     tdir.mkdir()
     (tdir / "reminder.j2").write_text("{{ city }}提醒函\n\n请于{{ deadline }}前报送。\n", encoding="utf-8")
-    monkeypatch.setenv("CAMPAIGN_TEMPLATES", str(tdir))
+    # what the scheduler's context carries to enqueue: the run's settings, not the environment
+    monkeypatch.setattr(notices_helper, "enqueue", partial(enqueue, settings={"CAMPAIGN_TEMPLATES": str(tdir)}))
     campaign.env["CAMPAIGN_TEMPLATES"] = str(tdir)
     nid = enqueue_notice(campaign)
     (row,) = listing(campaign, "--status", "failed")

@@ -9,8 +9,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from tests.cli.progress import X1, X3, build
 from tests.conftest import Cli
+from tests.helpers.progress import X1, X3, build
 
 NOW = "2024-09-20"
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
-from tests.cli.scheduling import keys, tick
-from tests.cli.test_lifecycle_cli import walk_to_tracking
-from tests.cli.test_spot_checks_cli import XU, ZZ, awaiting_recheck
 from tests.conftest import Cli
+from tests.helpers.lifecycle import walk_to_tracking
+from tests.helpers.scheduling import keys, tick
+from tests.helpers.spot_checks import XU, ZZ, awaiting_recheck
 from workflow.domain.creditcode import make
+
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
 
 ROUNDS = "8月抽查复核（2024-08-01 至 2024-08-31）或 秋冬季抽查复核（2024-10-01 至 2024-12-15）"
 ZZ_CODE = make("91410100000000077")  # a 郑州 enterprise that leaves tracking in June

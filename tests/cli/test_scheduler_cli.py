@@ -7,9 +7,13 @@ import json
 from collections import Counter
 from datetime import date, timedelta
 
-from tests.cli.scheduling import days, keys, notices, small_campaign, tick, weekly
-from tests.cli.test_lifecycle_cli import ENROLL, walk_to_certification, walk_to_tracking
+import pytest
+
 from tests.conftest import CODE, Cli
+from tests.helpers.lifecycle import ENROLL, walk_to_certification, walk_to_tracking
+from tests.helpers.scheduling import days, keys, notices, small_campaign, tick, weekly
+
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
 
 END = date(2024, 12, 31)
 

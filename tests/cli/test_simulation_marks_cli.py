@@ -8,8 +8,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tests.cli.test_lifecycle_cli import ENROLL
 from tests.conftest import Cli
+from tests.helpers.lifecycle import ENROLL
 
 MARK = "模拟 SIMULATION"
 

@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, text
 
 from models.db import make_engine
 from models.tables import Participation, table
-from tests.cli.progress import X1, X3, X5, build
 from tests.conftest import Cli
+from tests.helpers.progress import X1, X3, X5, build
 
 NOW = "2024-09-20"
 

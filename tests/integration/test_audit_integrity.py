@@ -5,40 +5,22 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from models.db import is_sqlite, make_engine
-from tests.cli.test_lifecycle_cli import ENROLL, walk_to_tracking
+from models.db import make_engine
 from tests.conftest import CODE, Cli
-
-
-def _exec(db: str, *statements: str) -> None:
-    engine = make_engine(db)
-    try:
-        with engine.begin() as conn:
-            for s in statements:
-                conn.execute(text(s))
-    finally:
-        engine.dispose()
-
-
-def _drop_triggers(db: str) -> list[str]:
-    engine = make_engine(db)
-    sqlite = is_sqlite(engine)
-    engine.dispose()
-    if sqlite:
-        return ["DROP TRIGGER audit_entry_no_update", "DROP TRIGGER audit_entry_no_delete"]
-    return ["DROP TRIGGER audit_entry_no_change ON audit_entry"]
+from tests.helpers.audit import drop_triggers, execute
+from tests.helpers.lifecycle import ENROLL, walk_to_tracking
 
 
 def test_the_database_refuses_to_update_or_delete_audit_rows(campaign: Cli) -> None:
     for stmt in ("UPDATE audit_entry SET actor = 'x' WHERE seq = 1", "DELETE FROM audit_entry"):
         with pytest.raises(Exception, match="append-only"):
-            _exec(campaign.db, stmt)
+            execute(campaign.db, stmt)
 
 
 def test_verify_names_the_first_altered_entry_and_exits_3(campaign: Cli) -> None:
     walk_to_tracking(campaign)
     seq = int(campaign("history", CODE, "--json", now="2024-06-20").stdout.split('"seq": ')[1].split(",")[0])
-    _exec(campaign.db, *_drop_triggers(campaign.db),
+    execute(campaign.db, *drop_triggers(campaign.db),
           f"UPDATE audit_entry SET reason = '篡改' WHERE seq = {seq}")
     r = campaign("audit", "verify", now="2024-06-20", expect=3)
     assert CODE in r.stderr and f"seq {seq}" in r.stderr
@@ -47,14 +29,14 @@ def test_verify_names_the_first_altered_entry_and_exits_3(campaign: Cli) -> None
 
 def test_verify_detects_a_deleted_entry_in_the_middle(campaign: Cli) -> None:
     walk_to_tracking(campaign)
-    _exec(campaign.db, *_drop_triggers(campaign.db), "DELETE FROM audit_entry WHERE seq = 3")
+    execute(campaign.db, *drop_triggers(campaign.db), "DELETE FROM audit_entry WHERE seq = 3")
     r = campaign("audit", "verify", now="2024-06-20", expect=3)
     assert "seq 3" in r.stderr
 
 
 def test_a_state_changed_behind_the_audit_log_is_detected(campaign: Cli) -> None:
     campaign(*ENROLL, now="2024-05-20", actor="许昌联络员")
-    _exec(campaign.db, "UPDATE participation SET state = 'certification'")
+    execute(campaign.db, "UPDATE participation SET state = 'certification'")
     r = campaign("audit", "verify", now="2024-05-20", expect=3)
     assert CODE in r.stderr and "certification" in r.stderr
 
@@ -70,7 +52,7 @@ def test_a_digest_detects_history_cut_off_after_it_was_taken(campaign: Cli) -> N
         last = conn.execute(text("SELECT MAX(seq) FROM audit_entry")).scalar_one()
     engine.dispose()
     # cut off the withdrawal and the entry the digest pointed at, and make the state agree
-    _exec(campaign.db, *_drop_triggers(campaign.db),
+    execute(campaign.db, *drop_triggers(campaign.db),
           f"DELETE FROM audit_entry WHERE seq >= {last - 1}",
           "UPDATE participation SET state = 'assistance'")
     campaign("audit", "verify", now="2024-06-21")  # the chain alone still looks intact
@@ -100,7 +82,7 @@ def test_the_two_process_verification_replays_the_whole_log_and_names_a_changed_
     monkeypatch.setattr(ledger, "_parallel", lambda *a: split.append(real(*a)) or split[-1])
     campaign("audit", "verify", now="2024-06-20")
     assert split and split[0] is not None  # the two halves met
-    _exec(campaign.db, "UPDATE participation SET plan_submitted = FALSE")
+    execute(campaign.db, "UPDATE participation SET plan_submitted = FALSE")
     r = campaign("audit", "verify", now="2024-06-20", expect=3)
     first = r.stderr.splitlines()[0]
     assert first.startswith(f"错误 Error: participation {CODE}（2024）列 plan_submitted：库中 False，审计链推得 True")

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_lifecycle_cli import walk_to_tracking
 from tests.conftest import Cli
-from tests.integration.test_audit_integrity import _drop_triggers, _exec
+from tests.helpers.audit import drop_triggers, execute
+from tests.helpers.lifecycle import walk_to_tracking
 from workflow.store import ledger
 
 
@@ -47,7 +47,7 @@ def test_an_intact_log_verifies_in_two_halves_with_its_digest(
 def test_a_tampered_entry_in_the_second_half_is_found(campaign: Cli, parallel: list[ledger.Verdict | None]) -> None:
     walk_to_tracking(campaign)
     last = _last_seq(campaign)
-    _exec(campaign.db, *_drop_triggers(campaign.db), f"UPDATE audit_entry SET reason = '篡改' WHERE seq = {last}")
+    execute(campaign.db, *drop_triggers(campaign.db), f"UPDATE audit_entry SET reason = '篡改' WHERE seq = {last}")
     r = campaign("audit", "verify", now="2024-06-20", expect=3)
     assert f"seq {last}" in r.stderr and "被改写" in r.stderr
     assert "Traceback" not in r.stderr
@@ -56,6 +56,6 @@ def test_a_tampered_entry_in_the_second_half_is_found(campaign: Cli, parallel: l
 def test_an_entry_deleted_at_the_split_is_found(campaign: Cli, parallel: list[ledger.Verdict | None]) -> None:
     walk_to_tracking(campaign)
     mid = _last_seq(campaign) // 2 + 1
-    _exec(campaign.db, *_drop_triggers(campaign.db), f"DELETE FROM audit_entry WHERE seq = {mid - 1}")
+    execute(campaign.db, *drop_triggers(campaign.db), f"DELETE FROM audit_entry WHERE seq = {mid - 1}")
     r = campaign("audit", "verify", now="2024-06-20", expect=3)
     assert f"seq {mid - 1}" in r.stderr and "缺失" in r.stderr

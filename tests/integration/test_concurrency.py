@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from tests.cli.test_lifecycle_cli import ENROLL
 from tests.conftest import CODE, Cli
+from tests.helpers.lifecycle import ENROLL
 
 
 def _spawn(cli: Cli, *args: str, actor: str) -> subprocess.Popen[str]:

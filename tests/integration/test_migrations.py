@@ -51,9 +51,11 @@ def _fill_at_first_migration(db: str) -> None:
                               "plan_submitted, version, updated_at) VALUES (1, 1, 'cultivation', 'C', 'B', "
                               "'c', :f, 0, :f, :f, 1, '')"), {"f": False})
             ledger = Ledger(uow.session, ctx)
-            ledger.append(Entry(None, 2024, None, simulation.EVENT, None, None, "system", "system", "", {}))
-            ledger.append(Entry(CODE, 2024, "许昌市", "enroll", "unenrolled", "cultivation",
-                                "省管理员", "province_admin", "", {"consent": "c"}))
+            ledger.append(Entry(campaign_year=2024, event=simulation.EVENT, actor="system", role="system",
+                                payload={}))
+            ledger.append(Entry(code=CODE, campaign_year=2024, city="许昌市", event="enroll",
+                                from_state="unenrolled", to_state="cultivation", actor="省管理员",
+                                role="province_admin", payload={"consent": "c"}))
             uow.commit()
     finally:
         engine.dispose()

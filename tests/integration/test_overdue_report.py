@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.test_lifecycle_cli import walk_to_tracking
+import pytest
+
 from tests.conftest import CODE, Cli
+from tests.helpers.lifecycle import walk_to_tracking
+
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
 
 COORD = "许昌联络员"
 

@@ -23,8 +23,9 @@ def test_a_script_sets_up_a_campaign_and_advances_through_the_api(tmp_path: Path
     assert api.enterprise(ctx, CODE)["industry"] == "耐材"
     # Real time (2026) is past the 2024 enrolment window: one write raises, a batch reports per row.
     with pytest.raises(api.Refused):
-        api.advance(ctx, api.Request(CODE, "enroll", consent="自愿-001", target_grade="B"))
-    ok, outcomes = api.advance_batch(ctx, [(2, api.Request(CODE, "enroll", consent="自愿-001", target_grade="B"))])
+        api.advance(ctx, api.Request(code=CODE, event="enroll", consent="自愿-001", target_grade="B"))
+    enroll = api.Request(code=CODE, event="enroll", consent="自愿-001", target_grade="B")
+    ok, outcomes = api.advance_batch(ctx, [(2, enroll)])
     assert not ok and outcomes[0].line == 2 and "窗口" in outcomes[0].message
     assert api.status(ctx)["total"] == 0
     with pytest.raises(api.NotFound):  # registered, but nothing in the 2024 campaign yet

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from tests.conftest import CODE, Cli
-from tests.integration.insider import (
+from tests.helpers.insider import (
     ATTEMPTS,
     ZZ,
     admin_exec,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.scheduling import Daemon, notices, small_campaign
 from tests.conftest import Cli
+from tests.helpers.scheduling import Daemon, notices, small_campaign
 
 pytestmark = pytest.mark.slow
 

@@ -1,67 +1,32 @@
 """The database server stopped and restarted under a running scheduler: it reconnects, and no alert
 is lost or doubled.
 
-Runs a private PostgreSQL cluster (initdb on a free port, as the `postgres` system user) so that
+Runs a private PostgreSQL cluster (tests/helpers/pg_cluster.py: initdb on a free port) so that
 stopping the server disturbs no other test.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli.scheduling import Daemon, notices, small_campaign
 from tests.conftest import CODE, Cli
+from tests.helpers.pg_cluster import Cluster, Unavailable
+from tests.helpers.scheduling import Daemon, notices, small_campaign
 
 pytestmark = [pytest.mark.stress, pytest.mark.postgres]
-BIN = Path("/usr/lib/postgresql")
-
-
-class Cluster:
-    """A throwaway PostgreSQL server: start, stop (fast) and start again on the same port."""
-
-    def __init__(self) -> None:
-        versions = sorted(BIN.glob("*/bin/initdb")) if BIN.is_dir() else []
-        if not versions or os.geteuid() != 0 or shutil.which("runuser") is None:
-            pytest.skip("needs root, runuser and the PostgreSQL server binaries to run a private cluster")
-        self.bin = versions[-1].parent
-        self.dir = Path(tempfile.mkdtemp(prefix="campaign-pg-"))
-        shutil.chown(self.dir, "postgres", "postgres")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self._as_postgres("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _as_postgres(self, tool: str, *args: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / tool), *args], check=True,
-                       capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        self._as_postgres("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "-o",
-                          f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
-
-    def stop(self) -> None:
-        self._as_postgres("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        if (self.dir / "data" / "postmaster.pid").exists():
-            self._as_postgres("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    c = Cluster()
+    try:
+        c = Cluster()
+    except Unavailable as e:
+        pytest.skip(f"needs a private PostgreSQL cluster: {e}")
     try:
         c.start()
         yield c

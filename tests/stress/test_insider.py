@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import Cli
-from tests.integration.insider import (
+from tests.helpers.insider import (
     ATTEMPTS,
     attempt,
     connect,
@@ -21,10 +21,9 @@ from tests.integration.insider import (
 pytestmark = [pytest.mark.stress, pytest.mark.postgres]
 
 
-def _maintenance(sql: str) -> None:
-    from tests.conftest import _pg_admin
-
-    admin = _pg_admin()
+def _maintenance(db: str, sql: str) -> None:
+    """`sql` on the server's maintenance database, beside the campaign database `db`."""
+    admin = create_engine(make_url(db).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
             c.execute(text(sql))
@@ -38,7 +37,7 @@ def _run(cli: Cli, login: str) -> tuple[int, int, list[str]]:
     attempt starts from a clean log again."""
     name = make_url(cli.db).database
     template = f"{name}_clean"
-    _maintenance(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
+    _maintenance(cli.db, f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
     refused, caught, missed = 0, 0, []
     try:
         f = facts(cli)
@@ -52,10 +51,10 @@ def _run(cli: Cli, login: str) -> tuple[int, int, list[str]]:
                 caught += 1
             else:
                 missed.append(a.name)
-            _maintenance(f'DROP DATABASE "{name}" WITH (FORCE)')
-            _maintenance(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            _maintenance(cli.db, f'DROP DATABASE "{name}" WITH (FORCE)')
+            _maintenance(cli.db, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
-        _maintenance(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        _maintenance(cli.db, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
     return refused, caught, missed
 
 

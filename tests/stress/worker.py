@@ -27,24 +27,26 @@ ACTORS = {"record_pre_assessment": "王专家", "submit_plan": "王专家", "rec
 
 
 def next_request(code: str, state: str | None, rng: random.Random) -> Request:
+    def event(name: str, **more: Any) -> Request:
+        return Request(code=code, event=name, **more)
+
     if state is None:
-        return Request(code, "enroll", consent="自愿", target_grade="B")
+        return event("enroll", consent="自愿", target_grade="B")
     if rng.random() < 0.02:
-        return Request(code, "withdraw", reason="压力测试：企业退出")
+        return event("withdraw", reason="压力测试：企业退出")
     options: dict[str, list[Request]] = {
-        "cultivation": [Request(code, "start_assistance")],
-        "assistance": [Request(code, "record_pre_assessment", data={"findings": "f"}),
-                       Request(code, "submit_plan", data={"summary": "s", "measures": "m",
-                                                          "completion_date": "2024-10-30"}),
-                       Request(code, "begin_tracking")],
-        "tracking": [Request(code, "record_evaluation", month=rng.choice(["2024-06", "2024-07", "2024-08",
-                                                                           "2024-09"])),
-                     Request(code, "submit_for_acceptance")],
-        "acceptance": [Request(code, "pass_acceptance"), Request(code, "fail_acceptance", reason="未达标")],
-        "provincial_recheck": [Request(code, "waive_recheck"), Request(code, "fail_recheck", reason="抽查未过")],
-        "certification": [Request(code, "publicize"), Request(code, "object", reason="公示异议")],
+        "cultivation": [event("start_assistance")],
+        "assistance": [event("record_pre_assessment", data={"findings": "f"}),
+                       event("submit_plan", data={"summary": "s", "measures": "m",
+                                                  "completion_date": "2024-10-30"}),
+                       event("begin_tracking")],
+        "tracking": [event("record_evaluation", month=rng.choice(["2024-06", "2024-07", "2024-08", "2024-09"])),
+                     event("submit_for_acceptance")],
+        "acceptance": [event("pass_acceptance"), event("fail_acceptance", reason="未达标")],
+        "provincial_recheck": [event("waive_recheck"), event("fail_recheck", reason="抽查未过")],
+        "certification": [event("publicize"), event("object", reason="公示异议")],
     }
-    return rng.choice(options.get(state, [Request(code, "withdraw", reason="终态")]))
+    return rng.choice(options.get(state, [event("withdraw", reason="终态")]))
 
 
 def run(db: str, seed: int, count: int) -> dict[str, Any]:

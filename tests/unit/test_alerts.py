@@ -11,6 +11,8 @@ from workflow.domain.plan import default_text, parse
 from workflow.domain.workdays import WorkCalendar, YearOverride
 from workflow.errors import InvalidInput
 
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
+
 DUE, END = date(2024, 5, 31), date(2024, 12, 31)
 
 

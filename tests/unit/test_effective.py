@@ -10,6 +10,8 @@ from workflow.clock import parse_instant
 from workflow.domain.effective import after_previous, on_paper
 from workflow.errors import Refused
 
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
+
 CODE = "91410100MA45C2R1XL"
 NOW = parse_instant("2024-07-10T15:00")
 

@@ -13,6 +13,8 @@ from workflow.domain.rules import Facts
 from workflow.domain.workdays import WorkCalendar, YearOverride
 from workflow.errors import InvalidInput, Refused
 
+pytestmark = pytest.mark.clock  # also run under TZ=America/New_York by `make test`
+
 PLAN = parse(default_text())
 
 

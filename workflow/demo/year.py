@@ -15,22 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from models.db import UnitOfWork
-
-from workflow.services import actors, announcements, enterprises
-
-from workflow.domain import grades, rules
-
-from workflow.demo import synthetic
-from workflow.services.actors import ActorRecord
-from workflow.store.campaigns import current
 from workflow.clock import SHANGHAI
 from workflow.context import Context
-from workflow.errors import CampaignError
-from workflow.store.ledger import Ledger
-from workflow.services.lifecycle import Request, apply
+from workflow.demo import synthetic
+from workflow.domain import grades, rules
+from workflow.domain.decide import Request
 from workflow.domain.plan import Plan
-from workflow.services.setup import init
+from workflow.errors import CampaignError
 from workflow.scheduling.tick import tick
+from workflow.services import actors, announcements, enterprises
+from workflow.services.actors import ActorRecord
+from workflow.services.lifecycle import apply
+from workflow.services.setup import init
+from workflow.store.campaigns import current
+from workflow.store.ledger import Ledger
+from workflow.store.participations import Direct
 
 PROVINCE_ADMIN, PROVINCE_REVIEWER = "省厅管理员", "省厅复核组"
 
@@ -150,44 +149,45 @@ def _step(sim: Sim, today: date, rng: random.Random) -> Request | None:
     s, code = sim.state, sim.code
     month = today.strftime("%Y-%m")
     if s in ("unenrolled", "withdrawn"):  # withdrawn: enrols again, a new cycle (有进有出)
-        return Request(code, "enroll", consent=f"自愿-{code[-6:]}", target_grade=sim.target)
+        return Request(code=code, event="enroll", consent=f"自愿-{code[-6:]}", target_grade=sim.target)
     if rng.random() < 0.0004 or (sim.rejoin and s == "tracking"):
-        return Request(code, "withdraw", reason="企业自愿退出：生产计划调整")
+        return Request(code=code, event="withdraw", reason="企业自愿退出：生产计划调整")
     if s == "cultivation":
-        return Request(code, "start_assistance")
+        return Request(code=code, event="start_assistance")
     if s == "assistance":
         if not sim.pre_assessed:
-            return Request(code, "record_pre_assessment", data={"findings": "无组织排放管控、监测监控能力不足"})
+            return Request(code=code, event="record_pre_assessment",
+                           data={"findings": "无组织排放管控、监测监控能力不足"})
         if not sim.planned:
-            return Request(code, "submit_plan", data={
+            return Request(code=code, event="submit_plan", data={
                 "summary": "对标A级企业提升治理水平", "measures": "更换高效除尘设施；建设门禁视频系统",
                 "completion_date": (today + timedelta(days=rng.randint(40, 120))).isoformat()})
-        return Request(code, "begin_tracking")
+        return Request(code=code, event="begin_tracking")
     if s == "tracking":
         if month not in sim.months and today.day >= 10:
-            return Request(code, "record_evaluation", month=month)
+            return Request(code=code, event="record_evaluation", month=month)
         if len(sim.months) >= sim.needed_months and rng.random() < 0.08:
-            return Request(code, "submit_for_acceptance")
+            return Request(code=code, event="submit_for_acceptance")
         return None
     if s == "acceptance":
         if rng.random() < 0.15:
-            return Request(code, "fail_acceptance", reason="治理设施运行不稳定，未达到差异化指标要求")
-        return Request(code, "pass_acceptance")
+            return Request(code=code, event="fail_acceptance", reason="治理设施运行不稳定，未达到差异化指标要求")
+        return Request(code=code, event="pass_acceptance")
     if s == "provincial_recheck":
         roll = rng.random()
         if roll < 0.04:
-            return Request(code, "fail_recheck", reason="抽查发现无组织排放管控不到位")
-        return Request(code, "pass_recheck" if roll < 0.3 else "waive_recheck")
+            return Request(code=code, event="fail_recheck", reason="抽查发现无组织排放管控不到位")
+        return Request(code=code, event="pass_recheck" if roll < 0.3 else "waive_recheck")
     if s == "certification":
         if sim.publicity_end is None:
-            return Request(code, "publicize")
+            return Request(code=code, event="publicize")
         if today > sim.publicity_end:
             if rng.random() < 0.01:
-                return Request(code, "disqualify", reason="评级过程中存在违规行为，取消企业评级资格")
+                return Request(code=code, event="disqualify", reason="评级过程中存在违规行为，取消企业评级资格")
             achieved = sim.target if rng.random() < 0.93 or sim.fallback is None else sim.fallback
-            return Request(code, "certify", grade=achieved)
+            return Request(code=code, event="certify", grade=achieved)
         if rng.random() < 0.01:
-            return Request(code, "object", reason="公示期间收到群众异议")
+            return Request(code=code, event="object", reason="公示期间收到群众异议")
     return None
 
 
@@ -243,6 +243,7 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         camp, ledger = current(s, ctx), Ledger(s, ctx)
+        rows = Direct(s, camp.id)
         done: list[dict[str, Any]] = []
         for sim in sims:
             if sim.next_day > day or sim.state in ("certified", "disqualified", "not_achieved"):
@@ -256,7 +257,7 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
             if name not in cache:
                 cache[name] = actors.lookup(s, name)
             try:
-                result = apply(s, ledger, ctx, camp, cache[name], req)
+                result = apply(rows, ledger, ctx, camp, cache[name], req)
             except CampaignError:
                 counts["refused"] += 1
                 sim.next_day = day + timedelta(days=rng.randint(1, 7))
@@ -401,7 +402,7 @@ def run_demo(ctx: Context, home: Path, *, n: int, seed: int,
     from notifications import KINDS, outbox
 
     echo("全年提醒与催办：" + "，".join(f"{KINDS[k].title if k in KINDS else k} {v}" for k, v in sorted(alerts.items()))
-         + f"（已投递到 {outbox(home)}）")
+         + f"（已投递到 {outbox(home, ctx.settings)}）")
     echo(f"年终关闭未完成的参与：{closed} 家 (not_achieved)")
     lists = write_lists(ctx, home / "清单")
     echo(f"认定应用：公示 {alerts_of(ctx, 'publicity')} 份、认定结果 {alerts_of(ctx, 'certification_result')} 份、"

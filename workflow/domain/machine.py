@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from transitions import EventData, Machine
+from transitions import Machine
 
 from workflow.domain import rules
 from workflow.domain.plan import Plan
@@ -15,49 +15,36 @@ from workflow.errors import Refused
 
 
 class Subject:
-    """What the machine drives: the stored state plus the facts for the guards."""
+    """What the machine moves: a throw-away holder of the stored state."""
 
-    __slots__ = ("facts", "late", "state")
+    __slots__ = ("state",)
 
-    def __init__(self, facts: rules.Facts) -> None:
-        self.state = facts.state
-        self.facts = facts
-        self.late = False
-
-
-def _guard(event: EventData) -> bool:
-    subject = event.model
-    assert isinstance(subject, Subject)
-    subject.late = rules.check(event.kwargs["plan"], subject.facts)
-    return True
+    def __init__(self, state: str) -> None:
+        self.state = state
 
 
 def _transitions() -> list[dict[str, Any]]:
-    return [
-        {"trigger": e.name, "source": list(e.sources), "dest": e.dest, "conditions": [_guard]}
-        for e in EVENTS.values()
-    ]
+    return [{"trigger": e.name, "source": list(e.sources), "dest": e.dest} for e in EVENTS.values()]
 
 
 @cache
 def machine() -> Machine:
     return Machine(model=None, states=[UNENROLLED, *STATES], transitions=_transitions(),
-                   initial=UNENROLLED, auto_transitions=False, send_event=True)
+                   initial=UNENROLLED, auto_transitions=False)
 
 
 def fire(plan: Plan, facts: rules.Facts) -> tuple[str, bool]:
-    """Fire one event; return (destination state, late flag) or raise Refused."""
-    m = machine()
-    event = m.events.get(facts.event)
+    """Fire one event; return (destination state, late flag) or raise Refused. The guards run once,
+    before the machine moves: they check the state first (`rules.check`), so the machine is only
+    ever asked for a transition it has."""
+    event = machine().events.get(facts.event)
     if event is None:
         raise Refused(f"未知事件 '{facts.event}'，可选：{', '.join(EVENTS)} (unknown event)",
                       rule="event")
-    if facts.state not in event.transitions:
-        rules.check(plan, facts)  # raises the readable state refusal
-    subject = Subject(facts)
-    if not event.trigger(subject, plan=plan):
-        raise Refused(f"{facts.event} 未能执行 (transition refused)", rule="state")
-    return subject.state, subject.late
+    late = rules.check(plan, facts)
+    subject = Subject(facts.state)
+    event.trigger(subject)
+    return subject.state, late
 
 
 def graph(fmt: str) -> str:
@@ -66,8 +53,7 @@ def graph(fmt: str) -> str:
 
     engine: Literal["mermaid", "graphviz"] = "mermaid" if fmt == "mermaid" else "graphviz"
     gm = GraphMachine(model=None, states=[UNENROLLED, *STATES], initial=UNENROLLED,
-                      transitions=[{k: v for k, v in t.items() if k != "conditions"}
-                                   for t in _transitions()],
+                      transitions=_transitions(),
                       auto_transitions=False, graph_engine=engine, title="创A晋B 参与状态机")
 
     class _Model:

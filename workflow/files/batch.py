@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from workflow.domain.decide import Request
 from workflow.errors import InvalidInput
-from workflow.services.lifecycle import Request
 
 _KNOWN = {"code", "event", "reason", "target_grade", "consent", "month", "grade", "effective"}
 
@@ -25,8 +25,8 @@ def read_events(path: str | Path) -> list[tuple[int, Request]]:
                     return (row.get(key) or "").strip() or None
 
                 out.append((reader.line_num, Request(
-                    (row.get("code") or "").strip(), (row.get("event") or "").strip(),
-                    row.get("reason") or "", data, target_grade=opt("target_grade"),
+                    code=(row.get("code") or "").strip(), event=(row.get("event") or "").strip(),
+                    reason=row.get("reason") or "", data=data, target_grade=opt("target_grade"),
                     consent=opt("consent"), month=opt("month"), grade=opt("grade"),
                     effective=opt("effective"))))  # a backlog: the day each decision took effect
             return out

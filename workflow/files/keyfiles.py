@@ -22,8 +22,8 @@ class Settings:
     origin: str | None  # CAMPAIGN_CHECKPOINT_ORIGIN; None: from the campaign's authority
 
 
-def settings(home: Path, env: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
+def settings(home: Path, env: Mapping[str, str]) -> Settings:
+    """The checkpoint settings from `env`, the run's settings (`Context.settings`)."""
     key = env.get("CAMPAIGN_CHECKPOINT_KEY", "").strip()
     out = Path(env.get("CAMPAIGN_CHECKPOINT_DIR", "").strip() or "checkpoints").expanduser()
     return Settings(Path(key).expanduser() if key else None, out if out.is_absolute() else home / out,

@@ -29,6 +29,7 @@ from workflow.services.lifecycle import Request, apply
 from workflow.store import loaded
 from workflow.store.campaigns import CampaignRef
 from workflow.store.ledger import Entry, Ledger, record_refusal
+from workflow.store.participations import Direct
 
 log = logging.getLogger("campaign.scheduler")
 TICK_LOCK = 727_3001  # PostgreSQL: one tick at a time per database
@@ -69,14 +70,14 @@ def _enqueue(s: Session, ctx: Context, camp: CampaignRef, today: date) -> list[d
     common = {"authority": camp.plan.authority, "campaign": camp.plan.name}
     alerts = collect(s, camp, today)[0]
     ids = enqueue_many(s, [Item(a.kind, a.key, a.city, a.code, a.due, {**common, **a.context}) for a in alerts],
-                       created_at=stamp, simulation=ctx.simulation)
+                       created_at=stamp, simulation=ctx.simulation, settings=ctx.settings)
     for a, nid in zip(alerts, ids, strict=True):
         if nid is not None:
             made.append({"id": nid, "kind": a.kind, "key": a.key, "city": a.city, "code": a.code,
                          "due": a.due.isoformat() if a.due else None})
     if made:
-        Ledger(s, ctx).append(Entry(None, camp.year, None, "scheduler_alerts", None, None, SYSTEM.name,
-                                    "system", "", {"as_of": today.isoformat(),
+        Ledger(s, ctx).append(Entry(campaign_year=camp.year, event="scheduler_alerts", actor=SYSTEM.name,
+                                    role="system", payload={"as_of": today.isoformat(),
                                                    "notices": [m["key"] for m in made]}))
     return made
 
@@ -88,10 +89,10 @@ def close_year(ctx: Context, camp: CampaignRef) -> tuple[int, list[str]]:
         s = uow.session
         codes = s.execute(select(_E.code).join(table(Participation), _P.enterprise_id == _E.id)
                           .where(_P.campaign_id == camp.id, _P.state.in_(ACTIVE)).order_by(_E.code)).scalars().all()
-        ledger, closed = Ledger(s, ctx), 0
+        rows, ledger, closed = Direct(s, camp.id), Ledger(s, ctx), 0
         for code in codes:
             try:
-                apply(s, ledger, ctx, camp, SYSTEM, Request(code, "close", reason=CLOSE_REASON))
+                apply(rows, ledger, ctx, camp, SYSTEM, Request(code=code, event="close", reason=CLOSE_REASON))
                 closed += 1
             except CampaignError as exc:
                 refused.append(f"{code}: {exc}")
@@ -106,7 +107,7 @@ def deliver(ctx: Context) -> dict[str, Any]:
     from notifications import deliver_pending
 
     try:
-        return deliver_pending(ctx.engine, home=ctx.home, now=ctx.now())
+        return deliver_pending(ctx.engine, home=ctx.home, now=ctx.now(), settings=ctx.settings)
     except Exception as exc:
         log.exception("delivery failed")
         return {"error": f"{type(exc).__name__}: {exc}"}

@@ -27,7 +27,7 @@ def enterprise(s: Session, code: str) -> tuple[int, str, str]:
     row = s.execute(select(_E.id, _E.code, _C.name).join(table(City), _C.id == _E.city_id)
                     .where(_E.code == code)).one_or_none()
     if row is None:
-        raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
+        raise NotFound(code=code)
     return int(row[0]), str(row[1]), str(row[2])
 
 
@@ -35,7 +35,7 @@ def actor_row(s: Session, name: str) -> tuple[int, ActorRecord]:
     """(id, record) of the actor acted upon (active or not)."""
     found = find(s, name.strip())
     if found is None:
-        raise NotFound(f"操作人 '{name}' 未登记 (unknown actor)")
+        raise NotFound(actor=name)
     return found
 
 
@@ -63,8 +63,8 @@ def assign(ctx: Context, code: str, expert: str, *, remove: bool = False) -> dic
             if s.execute(select(_CO.id).where(_CO.actor_id == aid, _CO.enterprise_id == eid)).first():
                 raise Refused(f"利益冲突回避：{who.name} 已申报与企业 {code_} 存在利益冲突，不能指派",
                               rule="利益冲突回避")
-        seq, _ = Ledger(s, ctx).append(Entry(code_, None, city, event, None, None, actor.name, role, "",
-                                             {"expert": who.name}))
+        seq, _ = Ledger(s, ctx).append(Entry(code=code_, city=city, event=event, actor=actor.name, role=role,
+                                             payload={"expert": who.name}))
         conn = s.connection()
         if remove and current is not None:
             conn.execute(update(table(Assignment)).where(_AS.id == current[0]).values(removed_at=now))
@@ -91,8 +91,8 @@ def declare_conflict(ctx: Context, name: str, code: str, reason: str) -> dict[st
         eid, code_, city = enterprise(s, code)
         if s.execute(select(_CO.id).where(_CO.actor_id == aid, _CO.enterprise_id == eid)).first():
             raise InvalidInput(f"{who.name} 与企业 {code_} 的利益冲突已申报 (already declared)")
-        seq, _ = Ledger(s, ctx).append(Entry(code_, None, city, "declare_conflict", None, None, actor.name, role,
-                                             reason.strip(), {"actor": who.name}))
+        seq, _ = Ledger(s, ctx).append(Entry(code=code_, city=city, event="declare_conflict", actor=actor.name,
+                                             role=role, reason=reason.strip(), payload={"actor": who.name}))
         s.connection().execute(insert(table(Conflict)).values(
             actor_id=aid, enterprise_id=eid, reason=reason.strip(), declared_by=actor.name,
             declared_at=utc_iso(ctx.now()), audit_seq=seq))
@@ -119,8 +119,8 @@ def deactivate(ctx: Context, name: str) -> dict[str, Any]:
                 raise Refused("权限：不能停用最后一名在用的省级管理员 (last province_admin)", rule="权限")
         # the entry first: an admin may deactivate themselves, and the database checks that the
         # entry's actor is active when it is written
-        seq, _ = Ledger(s, ctx).append(Entry(None, None, who.city, "actor_deactivate", None, None, actor.name,
-                                             role, "", {"name": who.name, "roles": list(who.roles)}))
+        seq, _ = Ledger(s, ctx).append(Entry(city=who.city, event="actor_deactivate", actor=actor.name, role=role,
+                                             payload={"name": who.name, "roles": list(who.roles)}))
         s.connection().execute(update(table(Actor)).where(_A.id == aid).values(active=False))
         return {"name": who.name, "active": False, "seq": seq}
 

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
+from models.db import UnitOfWork
 from models.tables import Actor, City, table
 from workflow.context import Context
 from workflow.domain.identifiers import clean_identifier
 from workflow.errors import InvalidInput, NotFound, Refused
+from workflow.store.ledger import Entry, Ledger, audited
 
 _A, _C = table(Actor).c, table(City).c
 
@@ -114,55 +116,38 @@ def city_id(session: Session, name: str) -> tuple[int, str]:
 
 def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
     """Register an actor. The first actor needs no one to act (bootstrap); refusals are recorded."""
-    from workflow.errors import CampaignError
-    from workflow.store.ledger import record_refusal
+    from workflow.services.permissions import authorize_actor_admin  # permissions imports this module
 
-    try:
-        return _add(ctx, name, roles, city)
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=None, event="actor_add", reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
-
-
-def _add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
-    from models.db import UnitOfWork
-    from workflow.store.ledger import Entry, Ledger
-
-    roles = validate_roles(roles)
-    name = actor_name(name)
-    with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
+    def work(s: Session) -> dict[str, Any]:
+        roles_ = validate_roles(roles)
+        name_ = actor_name(name)
         serialise_actor_changes(s)
         bootstrap = count(s) == 0
-        if bootstrap and ctx.actor and _typed(ctx.actor) != name:
-            raise Refused(f"尚无任何操作人：第一个操作人由其本人登记，请去掉 --actor/CAMPAIGN_ACTOR 或设为 {name} "
+        if bootstrap and ctx.actor and _typed(ctx.actor) != name_:
+            raise Refused(f"尚无任何操作人：第一个操作人由其本人登记，请去掉 --actor/CAMPAIGN_ACTOR 或设为 {name_} "
                           f"(the first actor is added as itself; '{ctx.actor}' is not registered)", rule="actor")
-        acting = ActorRecord(name, roles, None) if bootstrap else lookup(s, ctx.actor)
-        from workflow.services.permissions import authorize_actor_admin
-
+        acting = ActorRecord(name_, roles_, None) if bootstrap else lookup(s, ctx.actor)
         if not bootstrap:
             authorize_actor_admin(acting)
         cid, cname = (None, None) if not city else city_id(s, city)
-        needs_city = {"city_coordinator", "city_reviewer"} & set(roles)
+        needs_city = {"city_coordinator", "city_reviewer"} & set(roles_)
         if needs_city and cid is None:
             raise InvalidInput(f"角色 {', '.join(sorted(needs_city))} 须用 --city 指定所属城市")
-        if s.execute(select(_A.id).where(_A.name == name)).first():
-            raise InvalidInput(f"操作人 '{name}' 已存在 (actor exists)")
+        if s.execute(select(_A.id).where(_A.name == name_)).first():
+            raise InvalidInput(f"操作人 '{name_}' 已存在 (actor exists)")
         # written before its audit entry: on a provisioned PostgreSQL database the entry's actor and
         # role are checked against this table (the first actor's own entry included)
-        s.connection().execute(insert(table(Actor)).values(name=name, roles=",".join(roles), city_id=cid,
+        s.connection().execute(insert(table(Actor)).values(name=name_, roles=",".join(roles_), city_id=cid,
                                                            active=True))
-        Ledger(s, ctx).append(Entry(None, None, cname, "actor_add", None, None, acting.name,
-                                    acting.role, "", {"name": name, "roles": list(roles),
-                                                      "city": cname, "bootstrap": bootstrap}))
-        uow.commit()
-    return {"name": name, "roles": list(roles), "city": cname, "bootstrap": bootstrap}
+        added = {"name": name_, "roles": list(roles_), "city": cname, "bootstrap": bootstrap}
+        Ledger(s, ctx).append(Entry(city=cname, event="actor_add", actor=acting.name, role=acting.role,
+                                    payload=added))
+        return added
+
+    return audited(ctx, "actor_add", None, work)
 
 
 def listing(ctx: Context) -> list[dict[str, object]]:
-    from models.db import UnitOfWork
-
     with UnitOfWork(ctx.engine) as uow:
         rows = uow.session.execute(
             select(_A.name, _A.roles, _C.name, _A.active)

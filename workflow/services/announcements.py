@@ -63,7 +63,8 @@ def emit(session: Session, ctx: Context, camp: CampaignRef, done: list[dict[str,
     items = [Item(kind, key, city, code, due, {**common, **context})
              for kind, key, city, code, due, context in notices(camp, ctx.today, happened)]
     if items:
-        enqueue_many(session, items, created_at=utc_iso(ctx.now()), simulation=ctx.simulation)
+        enqueue_many(session, items, created_at=utc_iso(ctx.now()), simulation=ctx.simulation,
+                     settings=ctx.settings)
 
 
 def _load(session: Session, camp: CampaignRef, seqs: list[int], chunk: int = 500) -> dict[int, Happened]:

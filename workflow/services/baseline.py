@@ -31,9 +31,9 @@ def _entry(b: Break, actor: str, role: str, reason: str) -> Entry:
     if b.table == "enterprise":
         code = b.key[0]
     city = row.get("city") if isinstance(row.get("city"), str) else None
-    return Entry(code if isinstance(code, str) else None, year if isinstance(year, int) else None, city, EVENT,
-                 None, None, actor, role, reason,
-                 {"table": b.table, "key": list(b.key), "row": b.row})
+    return Entry(code=code if isinstance(code, str) else None, campaign_year=year if isinstance(year, int) else None,
+                 city=city, event=EVENT, actor=actor, role=role, reason=reason,
+                 payload={"table": b.table, "key": list(b.key), "row": b.row})
 
 
 def baseline(ctx: Context, reason: str) -> dict[str, Any]:
@@ -50,7 +50,8 @@ def baseline(ctx: Context, reason: str) -> dict[str, Any]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         verdict, _, found, _ = check(ctx.engine, limit=None)
         if verdict.broken is not None:
-            raise IntegrityFailure(verdict.broken.message())
+            broken = verdict.broken
+            raise IntegrityFailure(broken.message(), seq=broken.seq, code=broken.code)
         rows: dict[tuple[str, tuple[Any, ...]], Break] = {}
         for b in found:
             rows.setdefault((b.table, b.key), b)

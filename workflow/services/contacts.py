@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from hashlib import sha256
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from models.db import UnitOfWork
 from models.notices import Contact
 from models.tables import table
 from notifications import mask_url
@@ -19,6 +19,8 @@ from workflow.clock import utc_iso
 from workflow.context import Context
 from workflow.errors import InvalidInput, NotFound
 from workflow.services import permissions
+from workflow.services.actors import city_id, lookup
+from workflow.store.ledger import Entry, Ledger, audited
 
 _C = table(Contact)
 PROVINCE = ("省级", "省", "河南省", "province")
@@ -45,81 +47,55 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
     """Add a contact for a city ('省级' for the province); audited in the same transaction. An address
     already active for that unit is refused (the database's unique indexes settle a race); every
     refusal is recorded."""
-    return _recorded(ctx, "contact_add", lambda: _add(ctx, city=city, email=email, webhook=webhook, name=name))
 
-
-def _recorded(ctx: Context, event: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    from workflow.errors import CampaignError
-    from workflow.store.ledger import record_refusal
-
-    try:
-        return work()
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=None, event=event, reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
-
-
-def _add(ctx: Context, *, city: str, email: str | None, webhook: str | None, name: str) -> dict[str, Any]:
-    from models.db import UnitOfWork
-    from workflow.services.actors import lookup
-    from workflow.store.ledger import Entry, Ledger
-
-    if not email and not webhook:
-        raise InvalidInput("请至少提供 --email 或 --webhook (an address is required)")
-    email = validate_email(email) if email else None
-    webhook = validate_webhook(webhook) if webhook else None
-    with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
+    def work(s: Session) -> dict[str, Any]:
+        if not email and not webhook:
+            raise InvalidInput("请至少提供 --email 或 --webhook (an address is required)")
+        mail = validate_email(email) if email else None
+        hook = validate_webhook(webhook) if webhook else None
         actor = lookup(s, ctx.actor)
         cname = unit(s, city)
         role = permissions.authorize(s, actor, "contact_add", city=cname, code=None)
-        if _exists(s, cname, email, webhook):
+        if _exists(s, cname, mail, hook):
             raise _duplicate(cname)
         created = utc_iso(ctx.wall.now())
         try:
             result = s.connection().execute(insert(_C).values(
-                city=cname, name=name.strip(), email=email, webhook=webhook, active=True, created_at=created))
+                city=cname, name=name.strip(), email=mail, webhook=hook, active=True, created_at=created))
         except IntegrityError as exc:  # the same address added at the same moment by someone else
             if "uq_contact_" not in str(exc.orig):
                 raise
             raise _duplicate(cname) from None
         cid = int(result.inserted_primary_key[0])  # type: ignore[index]
-        shown = _shown(cid, cname, name.strip(), email, webhook)
-        Ledger(s, ctx).append(Entry(None, None, cname, "contact_add", None, None, actor.name,
-                                    role, "", {**{k: v for k, v in shown.items() if k != "active"},
-                                               **({"webhook_sha256": sha256(webhook.encode()).hexdigest()}
-                                                  if webhook else {})}))
-        uow.commit()
-    return shown
+        shown = _shown(cid, cname, name.strip(), mail, hook)
+        Ledger(s, ctx).append(Entry(city=cname, event="contact_add", actor=actor.name, role=role,
+                                    payload={**{k: v for k, v in shown.items() if k != "active"},
+                                             **({"webhook_sha256": sha256(hook.encode()).hexdigest()}
+                                                if hook else {})}))
+        return shown
+
+    return audited(ctx, "contact_add", None, work)
 
 
 def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
     """Stop sending to a contact (kept, marked inactive; audited)."""
-    return _recorded(ctx, "contact_remove", lambda: _remove(ctx, contact_id))
 
-
-def _remove(ctx: Context, contact_id: int) -> dict[str, Any]:
-    from models.db import UnitOfWork
-    from workflow.services.actors import lookup
-    from workflow.store.ledger import Entry, Ledger
-
-    with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
+    def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
         row = s.execute(select(_C.c.city, _C.c.name, _C.c.email, _C.c.webhook, _C.c.active)
                         .where(_C.c.id == contact_id)).one_or_none()
         if row is None:
-            raise NotFound(f"联系人 {contact_id} 不存在 (no such contact)")
+            raise NotFound(f"联系人 {contact_id} 不存在 (no such contact)", key=contact_id)
         role = permissions.authorize(s, actor, "contact_remove", city=row[0], code=None)
         if not row[4]:
             raise InvalidInput(f"联系人 {contact_id} 已停用 (already removed)")
         s.execute(update(_C).where(_C.c.id == contact_id).values(active=False))
         shown = _shown(contact_id, row[0], row[1], row[2], row[3], False)
-        Ledger(s, ctx).append(Entry(None, None, row[0], "contact_remove", None, None, actor.name,
-                                    role, "", {k: v for k, v in shown.items() if k != "active"}))
-        uow.commit()
-    return shown
+        Ledger(s, ctx).append(Entry(city=row[0], event="contact_remove", actor=actor.name, role=role,
+                                    payload={k: v for k, v in shown.items() if k != "active"}))
+        return shown
+
+    return audited(ctx, "contact_remove", None, work)
 
 
 def _duplicate(city: str | None) -> InvalidInput:
@@ -156,14 +132,10 @@ def listing(ctx: Context, *, city: str | None = None, every: bool = False) -> li
 def unit(s: Session, city: str) -> str | None:
     """The receiving unit named on the command line: None for the province, else the city's name
     (resolved, or refused listing the known ones)."""
-    from workflow.services.actors import city_id
-
     return None if city.strip() in PROVINCE else city_id(s, city)[1]
 
 
 def resolve_unit(ctx: Context, city: str) -> str | None:
     """`unit` in its own read: the city's name as stored (许昌 → 许昌市), or None for the province."""
-    from models.db import UnitOfWork
-
     with UnitOfWork(ctx.engine) as uow:
         return unit(uow.session, city)

@@ -33,7 +33,7 @@ def correct_grade(ctx: Context, code: str, grade: str, *, reason: str, rating_do
                                _C.name.label("city")).join_from(table(Enterprise), table(City), _C.id == _E.city_id)
                         .where(_E.code == code_)).one_or_none()
         if cur is None:
-            raise NotFound(f"企业 {code_} 未登记 (unknown enterprise)")
+            raise NotFound(code=code_)
         role = permissions.authorize(s, actor, EVENT, city=cur.city, code=code_)
         why, doc = reason.strip(), rating_doc.strip()
         if not why or not doc:
@@ -58,10 +58,10 @@ def correct_grade(ctx: Context, code: str, grade: str, *, reason: str, rating_do
             update(table(Enterprise)).where(_E.id == cur.id, _E.version == cur.version)
             .values(grade=new, rating_doc=doc, version=cur.version + 1))
         if done.rowcount != 1:
-            raise ConcurrentChange(f"企业 {code_} 已被他人修改，请重试", rule="concurrency")
+            raise ConcurrentChange(code=code_)
         payload = {"from": cur.grade, "to": new, "rating_doc": doc, "previous_rating_doc": cur.rating_doc}
-        seq, _ = Ledger(s, ctx).append(Entry(code_, camp.year, cur.city, EVENT, None, None, actor.name, role,
-                                          why, payload))
+        seq, _ = Ledger(s, ctx).append(Entry(code=code_, campaign_year=camp.year, city=cur.city, event=EVENT,
+                                             actor=actor.name, role=role, reason=why, payload=payload))
         return {"code": code_, "city": cur.city, "reason": why, "seq": seq, **payload}
 
     return audited(ctx, EVENT, code, work)

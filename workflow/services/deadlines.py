@@ -103,8 +103,8 @@ def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, 
                "submitted_on": today.isoformat(),
                **({"file": doc.name, "sha256": doc.sha256, "path": doc.path} if doc else {}),
                **({"generated": True} if generate else {})}
-    seq, _ = Ledger(s, ctx).append(Entry(None, camp.year, cname, "submit_deliverable", None, None,
-                                         actor.name, role, note, payload))
+    seq, _ = Ledger(s, ctx).append(Entry(campaign_year=camp.year, city=cname, event="submit_deliverable",
+                                         actor=actor.name, role=role, reason=note, payload=payload))
     s.connection().execute(insert(table(Submission)).values(
         campaign_id=camp.id, city_id=cid, kind=kind, period=due.period, due=due.due, submitted_on=today,
         submitted_at=utc_iso(ctx.now()), late=late, actor=actor.name, note=note, audit_seq=seq,

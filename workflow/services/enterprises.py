@@ -16,12 +16,12 @@ from models.tables import City, Enterprise, Participation
 from workflow.context import Context
 from workflow.domain import creditcode, master_data
 from workflow.domain.master_data import resolve_city, validate_row
-from workflow.errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
+from workflow.errors import ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.files import importer
 from workflow.services import permissions
 from workflow.services.actors import ActorRecord, lookup
 from workflow.store.campaigns import current
-from workflow.store.ledger import Entry, Ledger, record_refusal
+from workflow.store.ledger import Entry, Ledger, audited, refusals_recorded
 
 _E = Enterprise.__table__  # type: ignore[attr-defined]
 _P = Participation.__table__  # type: ignore[attr-defined]
@@ -39,13 +39,7 @@ def _cities(session: Session) -> dict[str, int]:
 
 
 def _entry(clean: dict[str, Any], actor: str, role: str, event: str, payload: Any) -> Entry:
-    return Entry(clean["code"], None, clean["city"], event, None, None, actor, role, "", payload)
-
-
-def _record_and_raise(ctx: Context, code: str | None, event: str, exc: CampaignError) -> None:
-    record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
-                   rule=getattr(exc, "rule", ""))
-    raise exc
+    return Entry(code=clean["code"], city=clean["city"], event=event, actor=actor, role=role, payload=payload)
 
 
 def _authorize_publicity(s: Session, actor: ActorRecord, clean: dict[str, Any]) -> None:
@@ -55,23 +49,18 @@ def _authorize_publicity(s: Session, actor: ActorRecord, clean: dict[str, Any]) 
 
 
 def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
-    try:
-        with UnitOfWork(ctx.engine) as uow:
-            s = uow.session
-            actor = lookup(s, ctx.actor)
-            clean = validate_row(row, _cities(s), current(s, ctx).plan, ctx.today)
-            role = permissions.authorize(s, actor, "enterprise_add", city=clean["city"], code=clean["code"])
-            _authorize_publicity(s, actor, clean)
-            if s.execute(select(_E.c.id).where(_E.c.code == clean["code"])).first():
-                raise InvalidInput(f"企业 {clean['code']} 已登记，如需修改请用 campaign enterprise update")
-            s.connection().execute(insert(_E).values(
-                version=1, **{k: v for k, v in clean.items() if k != "city"}))
-            Ledger(s, ctx).append(_entry(clean, actor.name, role, "enterprise_add", _public(clean)))
-            uow.commit()
-            return _public(clean)
-    except CampaignError as exc:
-        _record_and_raise(ctx, row.get("code"), "enterprise_add", exc)
-        raise
+    def work(s: Session) -> dict[str, Any]:
+        actor = lookup(s, ctx.actor)
+        clean = validate_row(row, _cities(s), current(s, ctx).plan, ctx.today)
+        role = permissions.authorize(s, actor, "enterprise_add", city=clean["city"], code=clean["code"])
+        _authorize_publicity(s, actor, clean)
+        if s.execute(select(_E.c.id).where(_E.c.code == clean["code"])).first():
+            raise InvalidInput(f"企业 {clean['code']} 已登记，如需修改请用 campaign enterprise update")
+        s.connection().execute(insert(_E).values(version=1, **{k: v for k, v in clean.items() if k != "city"}))
+        Ledger(s, ctx).append(_entry(clean, actor.name, role, "enterprise_add", _public(clean)))
+        return _public(clean)
+
+    return audited(ctx, "enterprise_add", row.get("code"), work)
 
 
 def _public(clean: dict[str, Any]) -> dict[str, Any]:
@@ -86,40 +75,45 @@ GRADE_REFUSED = ("enterprise update 不能修改绩效等级：等级只经验�
 def update_master(ctx: Context, code: str, changes: dict[str, str]) -> dict[str, Any]:
     """Change master data (audited). The grade is refused to everyone; ULE 已公示 (with its
     document and date) is set by a city reviewer of the enterprise's city or the province."""
+
+    def work(s: Session) -> dict[str, Any]:
+        actor = lookup(s, ctx.actor)
+        code_ = creditcode.validate(code)
+        cur = s.execute(select(_E, _C.c.name.label("city_name")).join(_C, _C.c.id == _E.c.city_id)
+                        .where(_E.c.code == code_)).one_or_none()
+        if cur is None:
+            raise NotFound(code=code_)
+        if "grade" in changes or "rating_doc" in changes:
+            raise Refused(GRADE_REFUSED, rule="grade_correction", code=code_)
+        now = {k: getattr(cur, k) for k in _CURRENT}
+        diff = master_data.validate_changes(now, changes, current(s, ctx).plan, ctx.today)
+        if not diff:
+            raise InvalidInput("没有需要修改的字段 (nothing to change)")
+        publicity = master_data.touches_publicity(now, diff)
+        role = ""
+        if publicity:
+            role = permissions.authorize(s, actor, "ule_publicize", city=cur.city_name, code=code_)
+        if not publicity or set(diff) - set(master_data.ULE_KEYS):
+            role = permissions.authorize(s, actor, "enterprise_update", city=cur.city_name, code=code_)
+        done = s.connection().execute(
+            update(_E).where(_E.c.id == cur.id, _E.c.version == cur.version)
+            .values(version=cur.version + 1, **diff))
+        if done.rowcount != 1:
+            raise ConcurrentChange(code=code_)
+        changed = {k: [_plain(now[k]), _plain(v)] for k, v in diff.items()}
+        Ledger(s, ctx).append(Entry(code=code_, city=cur.city_name, event="enterprise_update", actor=actor.name,
+                                    role=role, payload=changed))
+        return {"code": code_, "changed": changed, "version": cur.version + 1}
+
+    return audited(ctx, "enterprise_update", _normalised(code), work)
+
+
+def _normalised(code: str) -> str:
+    """The code a refusal is recorded under: normalised when it is a valid code, else as typed."""
     try:
-        with UnitOfWork(ctx.engine) as uow:
-            s = uow.session
-            actor = lookup(s, ctx.actor)
-            code = creditcode.validate(code)
-            cur = s.execute(select(_E, _C.c.name.label("city_name")).join(_C, _C.c.id == _E.c.city_id)
-                            .where(_E.c.code == code)).one_or_none()
-            if cur is None:
-                raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
-            if "grade" in changes or "rating_doc" in changes:
-                raise Refused(GRADE_REFUSED, rule="grade_correction")
-            now = {k: getattr(cur, k) for k in _CURRENT}
-            diff = master_data.validate_changes(now, changes, current(s, ctx).plan, ctx.today)
-            if not diff:
-                raise InvalidInput("没有需要修改的字段 (nothing to change)")
-            publicity = master_data.touches_publicity(now, diff)
-            role = ""
-            if publicity:
-                role = permissions.authorize(s, actor, "ule_publicize", city=cur.city_name, code=code)
-            if not publicity or set(diff) - set(master_data.ULE_KEYS):
-                role = permissions.authorize(s, actor, "enterprise_update", city=cur.city_name, code=code)
-            done = s.connection().execute(
-                update(_E).where(_E.c.id == cur.id, _E.c.version == cur.version)
-                .values(version=cur.version + 1, **diff))
-            if done.rowcount != 1:
-                raise ConcurrentChange(f"企业 {code} 已被他人修改，请重试", rule="concurrency")
-            changed = {k: [_plain(now[k]), _plain(v)] for k, v in diff.items()}
-            Ledger(s, ctx).append(Entry(code, None, cur.city_name, "enterprise_update", None, None,
-                                        actor.name, role, "", changed))
-            uow.commit()
-            return {"code": code, "changed": changed, "version": cur.version + 1}
-    except CampaignError as exc:
-        _record_and_raise(ctx, code, "enterprise_update", exc)
-        raise
+        return creditcode.validate(code)
+    except InvalidInput:
+        return code
 
 
 def _plain(value: Any) -> Any:
@@ -138,11 +132,8 @@ def import_file(ctx: Context, path: str | Path, *, chunk: int = 2000,
                 max_errors: int = 200) -> ImportResult:
     """All or nothing: rows are validated and written in chunks in one transaction;
     a single bad row rolls everything back and every bad row is reported."""
-    try:
+    with refusals_recorded(ctx, "enterprise_import", None, Refused):  # an unknown, deactivated or unauthorised actor
         return _import_file(ctx, path, chunk=chunk, progress=progress, max_errors=max_errors)
-    except Refused as exc:  # an unknown, deactivated or unauthorised actor: recorded
-        _record_and_raise(ctx, None, "enterprise_import", exc)
-        raise
 
 
 def _import_file(ctx: Context, path: str | Path, *, chunk: int,
@@ -150,7 +141,7 @@ def _import_file(ctx: Context, path: str | Path, *, chunk: int,
     rows = importer.read(path)
     errors: list[tuple[int, str]] = []
     error_count = imported = 0
-    with UnitOfWork(ctx.engine) as uow:
+    with ctx.uow(ctx.engine) as uow:
         s = uow.session
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "enterprise_import", city=None, code=None)
@@ -230,7 +221,7 @@ def show(ctx: Context, code: str) -> dict[str, Any]:
     with UnitOfWork(ctx.engine) as uow:
         r = uow.session.execute(_listing(uow.session, ctx).where(_E.c.code == code)).one_or_none()
         if r is None:
-            raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
+            raise NotFound(code=code)
         return _record(r)
 
 

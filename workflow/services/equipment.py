@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlmodel import Session
 
 from models.db import UnitOfWork
 from models.exports import EquipmentUpdate
@@ -15,11 +16,11 @@ from models.tables import City, Enterprise, Participation
 from workflow.clock import utc_iso
 from workflow.context import Context
 from workflow.domain import creditcode
-from workflow.errors import CampaignError, InvalidInput, NotFound, Refused
+from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.services import permissions
 from workflow.services.actors import city_id, lookup
 from workflow.store.campaigns import current
-from workflow.store.ledger import Entry, Ledger, record_refusal
+from workflow.store.ledger import Entry, Ledger, audited
 
 EVENT = "record_equipment_update"
 CLOSED = ("withdrawn", "disqualified")
@@ -68,38 +69,32 @@ def _clean(u: Update) -> dict[str, Any]:
 
 def record(ctx: Context, u: Update) -> dict[str, Any]:
     """Store one equipment update on the participation and its audit entry, together."""
-    try:
+
+    def work(s: Session) -> dict[str, Any]:
         code = creditcode.validate(u.code)
         clean = _clean(u)
-        with UnitOfWork(ctx.engine) as uow:
-            s = uow.session
-            actor = lookup(s, ctx.actor)
-            camp = current(s, ctx)
-            part = s.connection().execute(
-                select(_P.c.id, _P.c.state, _C.c.name.label("city"))
-                .join(_E, _E.c.id == _P.c.enterprise_id).join(_C, _C.c.id == _E.c.city_id)
-                .where(_E.c.code == code, _P.c.campaign_id == camp.id)).one_or_none()
-            if part is None:
-                raise NotFound(f"企业 {code} 未纳入 {camp.year} 年培育清单，不能登记设备更新 "
-                               "(not enrolled)")
-            role = permissions.authorize(s, actor, EVENT, city=part.city, code=code)
-            if part.state in CLOSED:
-                raise Refused(f"企业 {code} 已{'退出' if part.state == 'withdrawn' else '取消评级资格'}，"
-                              f"不能登记设备更新 (state {part.state})", rule="state")
-            payload = {**clean, "completed": clean["completed"].isoformat() if clean["completed"] else None}
-            seq, _ = Ledger(s, ctx).append(Entry(code, camp.year, part.city, EVENT, None, None,
-                                                 actor.name, role, "", payload))
-            row = s.connection().execute(insert(_U).values(
-                participation_id=part.id, actor=actor.name, recorded_at=utc_iso(ctx.now()),
-                audit_seq=seq, **clean))
-            uow.commit()
-            key = row.inserted_primary_key
-            return {"id": key[0] if key else None, "code": code, "city": part.city,
-                    "seq": seq, **payload}
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=u.code, event=EVENT, reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
+        actor = lookup(s, ctx.actor)
+        camp = current(s, ctx)
+        part = s.connection().execute(
+            select(_P.c.id, _P.c.state, _C.c.name.label("city"))
+            .join(_E, _E.c.id == _P.c.enterprise_id).join(_C, _C.c.id == _E.c.city_id)
+            .where(_E.c.code == code, _P.c.campaign_id == camp.id)).one_or_none()
+        if part is None:
+            raise NotFound(f"企业 {code} 未纳入 {camp.year} 年培育清单，不能登记设备更新 (not enrolled)", code=code)
+        role = permissions.authorize(s, actor, EVENT, city=part.city, code=code)
+        if part.state in CLOSED:
+            raise Refused(f"企业 {code} 已{'退出' if part.state == 'withdrawn' else '取消评级资格'}，"
+                          f"不能登记设备更新 (state {part.state})", rule="state", code=code)
+        payload = {**clean, "completed": clean["completed"].isoformat() if clean["completed"] else None}
+        seq, _ = Ledger(s, ctx).append(Entry(code=code, campaign_year=camp.year, city=part.city, event=EVENT,
+                                             actor=actor.name, role=role, payload=payload))
+        row = s.connection().execute(insert(_U).values(
+            participation_id=part.id, actor=actor.name, recorded_at=utc_iso(ctx.now()),
+            audit_seq=seq, **clean))
+        key = row.inserted_primary_key
+        return {"id": key[0] if key else None, "code": code, "city": part.city, "seq": seq, **payload}
+
+    return audited(ctx, EVENT, u.code, work)
 
 
 def listing(ctx: Context, *, city: str | None = None) -> list[dict[str, Any]]:

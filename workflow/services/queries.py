@@ -74,7 +74,7 @@ def verify(ctx: Context, digest: str | None = None) -> dict[str, Any]:
 
     verdict, replayed, found, total = check(ctx.engine, digest)
     if verdict.broken is not None:
-        raise IntegrityFailure(verdict.broken.message())
+        raise IntegrityFailure(verdict.broken.message(), seq=verdict.broken.seq, code=verdict.broken.code)
     if not verdict.digest_found:
         raise IntegrityFailure(f"摘要 {(digest or '')[:12]}… 不在当前审计链中：此后历史被截断或改写 "
                                "(history cut off or rewritten since digest)")
@@ -86,5 +86,5 @@ def verify(ctx: Context, digest: str | None = None) -> dict[str, Any]:
 def digest(ctx: Context) -> dict[str, Any]:
     verdict = ledger.verify(ctx.engine)
     if verdict.broken is not None:
-        raise IntegrityFailure(verdict.broken.message())
+        raise IntegrityFailure(verdict.broken.message(), seq=verdict.broken.seq, code=verdict.broken.code)
     return {"entries": verdict.count, "digest": verdict.head}

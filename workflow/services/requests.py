@@ -27,30 +27,30 @@ MAX_ID = 2**63 - 1  # the largest key either database stores
 
 def open_request(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
     """Record a need received today (or on `received`); due the N-th working day after receipt."""
-    code = creditcode.validate(code)
 
     def work(s: Session) -> dict[str, Any]:
+        code_ = creditcode.validate(code)
         actor = lookup(s, ctx.actor)
         camp = loaded.campaign(s, ctx)
         ent = s.execute(select(_E.id, _E.name, _C.name).join(table(City), _C.id == _E.city_id)
-                        .where(_E.code == code)).one_or_none()
+                        .where(_E.code == code_)).one_or_none()
         if ent is None:
-            raise NotFound(f"企业 {code} 未登记 (unknown enterprise)")
+            raise NotFound(code=code_)
         if not subject.strip():
             raise InvalidInput("请用 --subject 写明企业的需求")
         day = received or ctx.today
         if day > ctx.today:
             raise InvalidInput(f"收到日期 {day} 晚于今天 {ctx.today}")
-        role = permissions.authorize(s, actor, "open_request", city=ent[2], code=code)
+        role = permissions.authorize(s, actor, "open_request", city=ent[2], code=code_)
         due = camp.plan.workcal.nth_workday_after(day, camp.plan.request_reply_workdays)
         rid = s.connection().execute(insert(table(EnterpriseRequest)).values(
             campaign_id=camp.id, enterprise_id=ent[0], subject=subject.strip(), received=day, due=due,
             opened_by=actor.name, opened_at=utc_iso(ctx.now()))).inserted_primary_key[0]  # type: ignore[index]
         payload = {"request": int(rid), "subject": subject.strip(), "received": day.isoformat(),
                    "due": due.isoformat(), "workdays": camp.plan.request_reply_workdays}
-        Ledger(s, ctx).append(Entry(code, camp.year, ent[2], "open_request", None, None, actor.name, role,
-                                    "", payload))
-        return {"id": int(rid), "code": code, "enterprise": ent[1], "city": ent[2], **payload}
+        Ledger(s, ctx).append(Entry(code=code_, campaign_year=camp.year, city=ent[2], event="open_request",
+                                    actor=actor.name, role=role, payload=payload))
+        return {"id": int(rid), "code": code_, "enterprise": ent[1], "city": ent[2], **payload}
 
     return audited(ctx, "open_request", code, work)
 
@@ -61,12 +61,12 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
     def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
         if not 0 < request_id <= MAX_ID:  # a number no row can have (and SQLite cannot even bind)
-            raise NotFound(f"需求 {request_id} 不存在 (no such request)")
+            raise NotFound(f"需求 {request_id} 不存在 (no such request)", key=request_id)
         r = s.execute(select(_R.id, _R.due, _R.answered_on, _CA.year, _E.code, _C.name)
                       .join(table(Enterprise), _E.id == _R.enterprise_id).join(table(City), _C.id == _E.city_id)
                       .join(table(Campaign), _CA.id == _R.campaign_id).where(_R.id == request_id)).one_or_none()
         if r is None:
-            raise NotFound(f"需求 {request_id} 不存在 (no such request)")
+            raise NotFound(f"需求 {request_id} 不存在 (no such request)", key=request_id)
         if not text.strip():
             raise InvalidInput("请用 --text 写明答复内容")
         role = permissions.authorize(s, actor, "answer_request", city=r[5], code=r[4])
@@ -80,8 +80,8 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
             raise Refused(f"需求 {request_id} 已于 {r[2]} 答复 (already answered)", rule="answered")
         payload = {"request": request_id, "due": r[1].isoformat(), "answered_on": today.isoformat(),
                    "late": late, "text": text.strip()}
-        Ledger(s, ctx).append(Entry(r[4], int(r[3]), r[5], "answer_request", None, None, actor.name, role,
-                                    "", payload))
+        Ledger(s, ctx).append(Entry(code=r[4], campaign_year=int(r[3]), city=r[5], event="answer_request",
+                                    actor=actor.name, role=role, payload=payload))
         return {"id": request_id, "code": r[4], "city": r[5], **payload,
                 "days_late": max(0, (today - r[1]).days)}
 

@@ -45,14 +45,14 @@ def accept_restore(ctx: Context, reason: str, paths: list[str], keys: list[str],
         if clash is not None:
             raise IntegrityFailure(f"检查点 {clash.source} 与日志不符，而其后第 {kept} 条的检查点仍被延续：两个检查点"
                                    "互相矛盾，这不是备份恢复，不能确认 (conflicting checkpoints, not a restore)")
-        point = Checkpoint(origin(s, settings(ctx.home).origin), size, head,
+        point = Checkpoint(origin(s, settings(ctx.home, ctx.settings).origin), size, head,
                            (restored_line(kept), *(supersede_line(f.checkpoint) for f in lost)))
         note = point.text() + "\n" + "".join(k.signature(point.text()) + "\n" for k in signers)
-        seq, _ = book.append(chain.Entry(None, None, None, "accept_restore", None, None, actor.name,
-                                         role, reason, {
-                                             "note": note, "restored_from": kept, "continues_at": size,
-                                             "superseded": [{"size": f.checkpoint.size, "hash": f.checkpoint.head,
-                                                             "file": f.source} for f in lost]}))
+        seq, _ = book.append(chain.Entry(event="accept_restore", actor=actor.name, role=role, reason=reason,
+                                         payload={"note": note, "restored_from": kept, "continues_at": size,
+                                                  "superseded": [{"size": f.checkpoint.size,
+                                                                  "hash": f.checkpoint.head,
+                                                                  "file": f.source} for f in lost]}))
         return {"seq": seq, "restored_from": kept, "continues_at": size,
                 "superseded": [f.checkpoint.size for f in lost],
                 "signers": [k.name for k in signers], "note": note}

@@ -9,28 +9,38 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models.db import UnitOfWork, create_schema
+from models.db import create_schema
 from models.tables import Campaign, City, CityTarget, table
 from workflow.context import Context
-from workflow.domain.plan import DEFAULT_CALENDAR, default_text, load_file, parse
-from workflow.errors import CampaignError, Refused
+from workflow.domain.plan import DEFAULT_CALENDAR, Plan, default_text, load_file, parse
+from workflow.errors import Refused
 from workflow.services import permissions
 from workflow.services.actors import SYSTEM, ActorRecord, count, lookup
 from workflow.store import simulation
-from workflow.store.ledger import Entry, Ledger, record_refusal
+from workflow.store.ledger import Entry, Ledger, refusals_recorded
 
 
 def init(ctx: Context, calendar: str | Path | None = None, *, simulation_db: bool = False) -> dict[str, Any]:
     """Upgrade the schema and load the calendar's campaign year. `simulation_db`: mark a database
     with no audit entry yet as a simulation (a database with entries keeps what it is). Refusals
-    are recorded."""
-    try:
-        return _init(ctx, calendar, simulation_db)
-    except CampaignError as exc:
-        if not simulation.absent(ctx.engine):  # recording must not create the database file
-            record_refusal(ctx, actor=ctx.actor, code=None, event="campaign_init", reason=str(exc),
-                           rule=getattr(exc, "rule", ""))
-        raise
+    are recorded (reading the calendar and creating the schema come before the unit of work)."""
+    with refusals_recorded(ctx, "campaign_init", None):
+        plan, text, source = _calendar(calendar)
+        _check_kind(ctx, simulation_db)
+        create_schema(ctx.engine)
+        with ctx.uow(ctx.engine) as uow:
+            result = _load(uow.session, ctx, plan, text, source, simulation_db)
+            uow.commit()
+            return result
+
+
+def _calendar(calendar: str | Path | None) -> tuple[Plan, str, str]:
+    """The plan, the calendar's text and where it came from (the shipped calendar by default)."""
+    if calendar is None:
+        text = default_text()
+        return parse(text, source=DEFAULT_CALENDAR), text, DEFAULT_CALENDAR
+    plan, text = load_file(calendar)
+    return plan, text, str(calendar)
 
 
 def _check_kind(ctx: Context, simulation_db: bool) -> None:
@@ -51,45 +61,34 @@ def _acting(s: Session, ctx: Context) -> tuple[str, str]:
     return actor.name, permissions.authorize_role(actor, "calendar_load")
 
 
-def _init(ctx: Context, calendar: str | Path | None, simulation_db: bool) -> dict[str, Any]:
-    if calendar is None:
-        text, source = default_text(), DEFAULT_CALENDAR
-        plan = parse(text, source=source)
-    else:
-        plan, text = load_file(calendar)
-        source = str(calendar)
-    _check_kind(ctx, simulation_db)
-    create_schema(ctx.engine)
-    with UnitOfWork(ctx.engine) as uow:
-        s = uow.session
-        existing = s.execute(select(Campaign).where(table(Campaign).c.year == plan.year)).scalar_one_or_none()
-        if existing is not None:
-            if existing.calendar == text:
-                return {"year": plan.year, "created": False, "cities": len(plan.cities),
-                        "simulation": simulation.kind(ctx.engine) == simulation.SIMULATION}
-            raise Refused(f"{plan.year} 年的行动已用另一份日历初始化；已载入的日历不能被覆盖 "
-                          "(calendar differs from the one loaded)", rule="calendar")
-        name, role = _acting(s, ctx)
-        ledger = Ledger(s, ctx)
-        if simulation_db and ledger.head()[0] == 0:
-            ctx.simulation = True  # the first entry of the chain says so
-            ledger.append(Entry(None, plan.year, None, simulation.EVENT, None, None, name, role,
-                                "模拟数据库：时间可由 CAMPAIGN_NOW 设定，所有输出标注“模拟” (simulation)", {}))
-        camp = Campaign(year=plan.year, name=plan.name, start=plan.start, end=plan.end, calendar=text)
-        s.add(camp)
-        s.flush()
-        known = {c.name: c for c in s.execute(select(City)).scalars()}
-        for city_name, target in plan.cities.items():
-            city = known.get(city_name)
-            if city is None:
-                city = City(name=city_name)
-                s.add(city)
-                s.flush()
-            assert camp.id is not None and city.id is not None
-            s.add(CityTarget(campaign_id=camp.id, city_id=city.id, target=target))
-        ledger.append(Entry(
-            None, plan.year, None, "campaign_init", None, None, name, role, "",
-            {"calendar": source, "sha256": hashlib.sha256(text.encode()).hexdigest(),
-             "cities": len(plan.cities)}))
-        uow.commit()
+def _load(s: Session, ctx: Context, plan: Plan, text: str, source: str, simulation_db: bool) -> dict[str, Any]:
+    existing = s.execute(select(Campaign).where(table(Campaign).c.year == plan.year)).scalar_one_or_none()
+    if existing is not None:
+        if existing.calendar == text:
+            return {"year": plan.year, "created": False, "cities": len(plan.cities),
+                    "simulation": simulation.kind(ctx.engine) == simulation.SIMULATION}
+        raise Refused(f"{plan.year} 年的行动已用另一份日历初始化；已载入的日历不能被覆盖 "
+                      "(calendar differs from the one loaded)", rule="calendar")
+    name, role = _acting(s, ctx)
+    ledger = Ledger(s, ctx)
+    if simulation_db and ledger.head()[0] == 0:
+        ctx.simulation = True  # the first entry of the chain says so
+        ledger.append(Entry(campaign_year=plan.year, event=simulation.EVENT, actor=name, role=role,
+                            reason="模拟数据库：时间可由 CAMPAIGN_NOW 设定，所有输出标注“模拟” (simulation)",
+                            payload={}))
+    camp = Campaign(year=plan.year, name=plan.name, start=plan.start, end=plan.end, calendar=text)
+    s.add(camp)
+    s.flush()
+    known = {c.name: c for c in s.execute(select(City)).scalars()}
+    for city_name, target in plan.cities.items():
+        city = known.get(city_name)
+        if city is None:
+            city = City(name=city_name)
+            s.add(city)
+            s.flush()
+        assert camp.id is not None and city.id is not None
+        s.add(CityTarget(campaign_id=camp.id, city_id=city.id, target=target))
+    ledger.append(Entry(campaign_year=plan.year, event="campaign_init", actor=name, role=role,
+                        payload={"calendar": source, "sha256": hashlib.sha256(text.encode()).hexdigest(),
+                                 "cities": len(plan.cities)}))
     return {"year": plan.year, "created": True, "cities": len(plan.cities), "simulation": ctx.simulation}

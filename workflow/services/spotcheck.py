@@ -97,8 +97,8 @@ def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | No
         selected = draw(population, rate, chosen_seed)
         payload = {"seed": chosen_seed, "rate": rate, "city": cname, "round": rnd.key, "round_title": rnd.title,
                    "population": population, "selected": selected, "method": METHOD}
-        seq, _ = Ledger(s, ctx).append(Entry(None, camp.year, cname, "spot_check", None, None, actor.name,
-                                             role, "", payload))
+        seq, _ = Ledger(s, ctx).append(Entry(campaign_year=camp.year, city=cname, event="spot_check",
+                                             actor=actor.name, role=role, payload=payload))
         conn = s.connection()
         sid = conn.execute(insert(table(SpotCheck)).values(
             campaign_id=camp.id, city=cname, round=rnd.key, rate=rate, seed=str(chosen_seed),

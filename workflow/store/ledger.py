@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -13,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Engine, insert, select, text
 from sqlmodel import Session
 
-from models.db import UnitOfWork
+from models.db import DatabaseUnusable
 from models.tables import AuditEntry, Refusal
 from workflow.clock import utc_iso
 from workflow.context import Context
@@ -21,6 +23,7 @@ from workflow.domain.audit import FIELDS, FORMAT, GENESIS, Verdict, canonical_js
 from workflow.errors import CampaignError
 from workflow.store import simulation
 
+log = logging.getLogger("campaign.audit")
 _LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = (*FIELDS, "hash", "format")
@@ -44,16 +47,18 @@ def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:
     insert_rows(conn, _AUDIT, _COLUMNS, rows)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Entry:
-    code: str | None
-    campaign_year: int | None
-    city: str | None
+    """One event for the chain, named field by field (`Entry(event=…, actor=…, role=…, …)`)."""
+
     event: str
-    from_state: str | None
-    to_state: str | None
     actor: str
     role: str
+    code: str | None = None
+    campaign_year: int | None = None
+    city: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
     reason: str = ""
     payload: Any = None
 
@@ -142,30 +147,47 @@ class Ledger:
 
 def record_refusal(ctx: Context, *, actor: str | None, code: str | None, event: str,
                    reason: str, rule: str = "") -> None:
-    """Who tried what and why it was refused, in its own transaction, outside the chain."""
+    """Who tried what and why it was refused, in its own unit of work, outside the chain. A refusal
+    that cannot be recorded is logged (WARNING, with the refusal and the error), never raised: the
+    user is told the refusal itself. A missing database file is not created to hold it."""
     try:
-        with Session(ctx.engine) as s:
-            s.add(Refusal(recorded_at=utc_iso(ctx.wall.now()), effective_at=utc_iso(ctx.now()),
-                          actor=actor or "", code=code, event=event, rule=rule, reason=reason))
-            s.commit()
-    except Exception:
-        pass
+        with ctx.uow(ctx.engine) as uow:
+            uow.session.add(Refusal(recorded_at=utc_iso(ctx.wall.now()), effective_at=utc_iso(ctx.now()),
+                                    actor=actor or "", code=code, event=event, rule=rule, reason=reason))
+            uow.commit()
+    except DatabaseUnusable:
+        log.info("refusal of %s not recorded: no database to record it in (%s)", event, reason)
+    except Exception as exc:
+        log.warning("refusal of %s by %s (code %s) not recorded: %s; the refusal was: %s",
+                    event, actor or "-", code or "-", exc, reason)
+
+
+@contextmanager
+def refusals_recorded(ctx: Context, event: str, code: str | None,
+                      recorded: type[CampaignError] | tuple[type[CampaignError], ...] = CampaignError
+                      ) -> Iterator[None]:
+    """Record a `recorded` error raised inside (who, what, which rule, why) and re-raise it. `audited`
+    wraps every write in it; a use case with work before its transaction (creating the schema,
+    reading a file) wraps that work too."""
+    try:
+        yield
+    except recorded as exc:
+        record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
+                       rule=getattr(exc, "rule", ""))
+        raise
 
 
 T = TypeVar("T")
 
 
-def audited(ctx: Context, event: str, code: str | None, work: Callable[[Session], T]) -> T:
-    """Run `work` in one transaction and commit; a refusal is recorded (outside the chain) and re-raised."""
-    try:
-        with UnitOfWork(ctx.engine) as uow:
-            result = work(uow.session)
-            uow.commit()
-            return result
-    except CampaignError as exc:
-        record_refusal(ctx, actor=ctx.actor, code=code, event=event, reason=str(exc),
-                       rule=getattr(exc, "rule", ""))
-        raise
+def audited(ctx: Context, event: str, code: str | None, work: Callable[[Session], T], *,
+            recorded: type[CampaignError] | tuple[type[CampaignError], ...] = CampaignError) -> T:
+    """The one shape of a write: run `work` in one unit of work (`ctx.uow`) and commit; a refusal is
+    recorded (outside the chain) and re-raised, after the unit of work has rolled back."""
+    with refusals_recorded(ctx, event, code, recorded), ctx.uow(ctx.engine) as uow:
+        result = work(uow.session)
+        uow.commit()
+        return result
 
 
 PARALLEL_MIN = 200_000  # entries from which `verify` splits the log between two processes

@@ -194,7 +194,7 @@ def provision(ctx: Context) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "db_provision", city=None, code=None)
         result = provision_sql(s.connection())
-        Ledger(s, ctx).append(Entry(None, None, None, "db_provision", None, None, actor.name, role, "", result))
+        Ledger(s, ctx).append(Entry(event="db_provision", actor=actor.name, role=role, payload=result))
         return result
 
     return audited(ctx, "db_provision", None, work)
@@ -245,8 +245,8 @@ def grant(ctx: Context, login: str, *, city: str | None, role: str, actor: str |
             conn.execute(insert(lm).values(login=name, **values))
         payload = {"login": name, "actor": who.name, "role": role, "group": group, "city": cname,
                    "read_only": True}
-        seq, _ = Ledger(s, ctx).append(Entry(None, None, cname, "db_grant", None, None, acting.name, my_role, "",
-                                             payload))
+        seq, _ = Ledger(s, ctx).append(Entry(city=cname, event="db_grant", actor=acting.name, role=my_role,
+                                             payload=payload))
         return {**payload, "seq": seq}
 
     return audited(ctx, "db_grant", None, work)

@@ -95,10 +95,11 @@ def _sign(s: Session, ctx: Context, signer: Signer, folder: Path) -> dict[str, A
         raise InvalidInput(f"--out {folder} 不是目录 (not a directory)")
     verdict = chain.verify(ctx.engine)
     if verdict.broken is not None:
-        raise IntegrityFailure(verdict.broken.message())
+        broken = verdict.broken
+        raise IntegrityFailure(broken.message(), seq=broken.seq, code=broken.code)
     size, head = verdict.count, verdict.head
     existing = parsed(notes([folder]) if folder.is_dir() else [], None)
-    name = origin(s, settings(ctx.home).origin)
+    name = origin(s, settings(ctx.home, ctx.settings).origin)
     hash_at = hashes(s, (c.size for _, c, _ in existing))
     failure = problem(judge([(n, c) for n, c, _ in existing], size, hash_at, restores(s, None)), size)
     if failure is not None:
@@ -132,7 +133,7 @@ def verify(ctx: Context, folder: str | Path, pubkeys: Iterable[str | Path]) -> d
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
         size, _ = _size(s)
-        name = origin(s, settings(ctx.home).origin)
+        name = origin(s, settings(ctx.home, ctx.settings).origin)
         done = restores(s, known)
         hash_at = hashes(s, (c.size for _, c, _ in found))
     for file, cp, _ in found:
@@ -163,7 +164,7 @@ def daily(ctx: Context) -> dict[str, Any] | None:
     """The scheduler's checkpoint of the day, signed with the server key (CAMPAIGN_CHECKPOINT_KEY)
     into the witness directory, once a day (its audit entry `checkpoint` is the natural key).
     None when no key is configured; a failure is logged and returned, never raised."""
-    conf = settings(ctx.home)
+    conf = settings(ctx.home, ctx.settings)
     if conf.key is None:
         return None
     day = ctx.today.isoformat()
@@ -176,9 +177,9 @@ def daily(ctx: Context) -> dict[str, Any] | None:
                 return {"day": day, "written": False}
             made = _sign(s, ctx, read_key(conf.key), conf.dir)
             chain.Ledger(s, ctx).append(chain.Entry(
-                None, None, None, "checkpoint", None, None, SYSTEM.name, "system", "",
-                {"day": day, "size": made["size"], "hash": made["head"], "file": Path(made["path"]).name,
-                 "key": made["key"]}))
+                event="checkpoint", actor=SYSTEM.name, role="system",
+                payload={"day": day, "size": made["size"], "hash": made["head"], "file": Path(made["path"]).name,
+                         "key": made["key"]}))
             uow.commit()
         return {"day": day, "written": True, "path": made["path"], "size": made["size"]}
     except (CampaignError, OSError) as exc:

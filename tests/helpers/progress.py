@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from tests.cli.test_import_and_batch import HEAD_ZH, write_csv
 from tests.conftest import DOC, Cli, bootstrap
+from tests.helpers.spreadsheets import HEAD_ZH, write_csv
 from workflow.domain.creditcode import make
 
 X1, X2, X3, X4, X5 = (make(f"9141100{i:010d}") for i in range(1, 6))
