@@ -34,6 +34,8 @@ def enterprise_add(livelihood: bool, **fields: str) -> None:
     r = add(context(), {**fields, "livelihood": "1" if livelihood else "0"})
     industry = r["industry"] + (f"（{r['industry_detail']}）" if r["industry_detail"] else "")
     click.echo(f"已登记 {r['code']} {r['name']}（{r['city']}，{industry}，{r['grade']}）")
+    for warning in r["warnings"]:
+        click.echo(f"警告 Warning: {warning}", err=True)
 
 
 @enterprise.command("update")

@@ -200,3 +200,15 @@ def test_the_synthetic_province_imports_under_the_new_rules(cli: Cli, tmp_path: 
     assert cli("db", "check", now=NOW).exit_code == 0
     detail = next(r for r in rows if r["industry_detail"])
     assert shown(cli, detail["code"])["industry_detail"] == detail["industry_detail"]
+
+
+def test_a_code_registered_outside_henan_is_accepted_with_a_warning(cli: Cli) -> None:
+    bootstrap(cli)
+    outside = make("91110000" + synthetic.organisation_code("MA01ABCD"))  # Beijing (11xxxx)
+    r = cli("enterprise", "add", "--code", outside, "--name", "京豫联合铸造有限公司", "--city", "许昌市",
+            "--industry", "铸造", "--grade", "未评级", now="2024-05-06", actor="许昌联络员")
+    assert "不在河南省" in r.stderr and "已登记" in r.stdout
+    henan = make("91411000" + synthetic.organisation_code("MA45C2R1"))
+    r = cli("enterprise", "add", "--code", henan, "--name", "许昌本地铸造有限公司", "--city", "许昌市",
+            "--industry", "铸造", "--grade", "未评级", now="2024-05-06", actor="许昌联络员")
+    assert "Warning" not in r.stderr

@@ -44,6 +44,15 @@ def is_henan(code: str) -> bool:
     return code[2:4] == "41"
 
 
+def region_warning(code: str) -> str | None:
+    """A code registered outside Henan is accepted (registration can be provincial or national) but
+    worth a second look: the warning to show, or None (docs/rules.md#master-data)."""
+    if is_henan(code):
+        return None
+    return (f"统一社会信用代码 {code} 的登记管理机关行政区划码为 {code[2:8]}，不在河南省（41xxxx）："
+            "请核对代码；省外登记的企业可以登记 (registered outside Henan)")
+
+
 def make(prefix17: str) -> str:
     """Complete 17 characters with their check character (used by synthetic data and tests)."""
     return prefix17 + check_char(prefix17)

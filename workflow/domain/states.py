@@ -66,7 +66,3 @@ EVENTS: dict[str, EventSpec] = {
         EventSpec("close", _NON_TERMINAL, "not_achieved", "年终关闭"),
     )
 }
-
-
-def allowed_events(state: str) -> list[str]:
-    return [e.name for e in EVENTS.values() if state in e.sources]

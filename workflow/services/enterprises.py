@@ -58,7 +58,8 @@ def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
             raise InvalidInput(f"企业 {clean['code']} 已登记，如需修改请用 campaign enterprise update")
         s.connection().execute(insert(_E).values(version=1, **{k: v for k, v in clean.items() if k != "city"}))
         Ledger(s, ctx).append(_entry(clean, actor.name, role, "enterprise_add", _public(clean)))
-        return _public(clean)
+        warning = creditcode.region_warning(clean["code"])
+        return {**_public(clean), "warnings": [warning] if warning else []}
 
     return audited(ctx, "enterprise_add", row.get("code"), work)
 
