@@ -28,7 +28,7 @@ from workflow.clock import utc_iso
 
 from . import channels, kinds
 from .filters import cn_date_week
-from .queue import backoff, try_render
+from .queue import backoff, marked, try_render
 from .render import RenderError
 from .settings import Settings
 
@@ -162,11 +162,12 @@ def _deliver_one(n: Any, done: set[tuple[int, str, int | None]], targets: list[T
     networked = False
     subject, body, template = n.subject, n.body, n.template
     if not subject:
-        outcome = try_render(n.kind, json.loads(n.context), settings.templates, settings.template_timeout)
+        context = json.loads(n.context)
+        outcome = try_render(n.kind, context, settings.templates, settings.template_timeout)
         if isinstance(outcome, RenderError):
             failures.append(str(outcome))
         else:
-            subject, body, template = outcome.subject, outcome.body, outcome.template
+            subject, body, template = outcome.subject, marked(outcome.body, context), outcome.template
             rendered = {"b_id": nid, "b_subject": subject, "b_body": body, "b_template": template}
     if not failures:
         spec = kinds.KINDS.get(n.kind)

@@ -102,6 +102,8 @@ def _row(kind: str, key: str, city: str | None, code: str | None, due: date | No
          simulation: bool = False) -> dict[str, Any]:
     """The notice row: rendered, or stored as failed with the render error (retried later)."""
     ctx = full_context(context, city=city, code=code, due=due, created_at=created_at)
+    if simulation:  # kept with the notice, so a render on retry marks it too
+        ctx["simulation"] = True
     outcome = try_render(kind, ctx, templates, timeout)
     row: dict[str, Any] = {"key": key, "kind": kind, "city": city, "code": code, "due": due,
                            "context": canonical(ctx), "created_at": created_at, "attempts": 0}
@@ -111,11 +113,16 @@ def _row(kind: str, key: str, city: str | None, code: str | None, due: date | No
         row.update(status="failed", subject="", body="", template=outcome.template,
                    error=str(outcome), next_attempt_at=backoff(0, at))
     else:
-        mark = f"\n{SIMULATION_MARK}模拟数据，非正式通知\n" if simulation else ""
-        row.update(status="pending", subject=outcome.subject, body=outcome.body.rstrip("\n") + "\n" + mark
-                   if simulation else outcome.body,
+        row.update(status="pending", subject=outcome.subject, body=marked(outcome.body, ctx),
                    template=outcome.template, error="", next_attempt_at=None)
     return row
+
+
+def marked(body: str, context: Mapping[str, Any]) -> str:
+    """A simulation's notice says so in its last line, whenever it is rendered."""
+    if not context.get("simulation"):
+        return body
+    return body.rstrip("\n") + f"\n\n{SIMULATION_MARK}模拟数据，非正式通知\n"
 
 
 @dataclass(frozen=True)

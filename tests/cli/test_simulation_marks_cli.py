@@ -29,3 +29,18 @@ def test_exports_reports_the_dashboard_and_notices_of_a_simulation_are_marked(ca
     reminder = next(n for n in json.loads(campaign("notices", "list", "--json", now="2024-05-24").stdout)
                     if n["city"] == "许昌市")
     assert MARK in campaign("notices", "show", str(reminder["id"]), now="2024-05-24").stdout
+
+
+def test_a_simulation_notice_rendered_again_on_retry_keeps_its_mark() -> None:
+    """The mark is kept with the notice's context, so delivery's re-render (after a failed first
+    render) marks the body the same way as the first render."""
+    import json as _json
+    from datetime import date
+
+    from notifications.queue import _row, marked
+
+    row = _row("reminder", "k", "许昌市", None, date(2024, 5, 31), {"deliverable": "附件1", "title": "培育清单",
+               "period": "2024-05", "days_left": 7}, "2024-05-24T01:00:00.000000Z", None, 2.0, simulation=True)
+    context = _json.loads(row["context"])
+    assert context["simulation"] is True
+    assert MARK in marked("正文\n", context) and marked("正文\n", {}) == "正文\n"
