@@ -16,7 +16,7 @@ COMMANDS = {
     # deadlines and scheduler
     "deliverable": "commands.deadlines:deliverable",
     "deadlines": "commands.deadlines:deadlines",
-    "request": "commands.requests:request",
+    "request": "commands.needs:request",
     "scheduler": "commands.scheduler:scheduler",
     # notices, exports, delivery
     "notices": "commands.notices:notices",

@@ -76,8 +76,7 @@ def targets(city: str | None, as_json: bool, xlsx: str | None) -> None:
                f"在途 {p['in_pipeline']}，差距 {p['gap']}")
 
 
-_COLS = (("cultivation", "培育"), ("assistance", "帮扶"), ("tracking", "跟踪"), ("acceptance", "验收"),
-         ("provincial_recheck", "复核"), ("certification", "认定"), ("certified", "已认定"))
+_COLS = ("cultivation", "assistance", "tracking", "acceptance", "provincial_recheck", "certification", "certified")
 
 
 @report.command("funnel")
@@ -95,8 +94,10 @@ def funnel(city: str | None, as_json: bool) -> None:
     table(None, ["阶段", "当前", "累计到达"],
           [[s["zh"], s["count"], s["reached"]] for s in r["stages"]])
     exits = lambda st: sum(st[k] for k in ("withdrawn", "disqualified", "not_achieved"))  # noqa: E731
-    table("各地分阶段", ["城市", *[zh for _, zh in _COLS], "离开"],
-          [[_short(c["city"]), *[c["by_state"][k] for k, _ in _COLS], exits(c["by_state"])]
+    from workflow.domain.states import STATE_SHORT
+
+    table("各地分阶段", ["城市", *[STATE_SHORT[k] for k in _COLS], "离开"],
+          [[_short(c["city"]), *[c["by_state"][k] for k in _COLS], exits(c["by_state"])]
            for c in r["by_city"] if c["total"]])
     if r["transitions"]:
         table("等级变化（纳入时 → 认定）", ["从", "到", "家数", "计入新增"],

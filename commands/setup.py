@@ -49,11 +49,11 @@ def calendar_validate(file: str) -> None:
 def calendar_show(as_json: bool) -> None:
     """Show the loaded campaign's phases, windows and deliverables."""
     from models.db import UnitOfWork
-    from workflow.store.campaigns import current
+    from workflow.store.campaigns import campaign
 
     ctx = context()
     with UnitOfWork(ctx.engine) as uow:
-        plan = current(uow.session, ctx).plan
+        plan = campaign(uow.session, ctx).plan
     data = {
         "year": plan.year, "name": plan.name, "start": plan.start, "end": plan.end,
         "phases": [{"title": p.title, "opens": p.opens, "closes": p.closes} for p in plan.phases],
@@ -100,7 +100,7 @@ def workdays_due(day: str, n: int, calendar_file: str | None) -> None:
     from datetime import date
 
     from workflow.errors import InvalidInput
-    from workflow.store.loaded import workcal
+    from workflow.store.campaigns import workcal
 
     try:
         start = date.fromisoformat(day)

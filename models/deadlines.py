@@ -1,4 +1,4 @@
-"""Tables for deadlines: the cities' deliverable submissions and the enterprises' requests (需求)."""
+"""Tables for deadlines: the cities' deliverable submissions and the enterprises' needs (需求)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Submission(SQLModel, table=True):
     audit_seq: int
 
 
-class EnterpriseRequest(SQLModel, table=True):
+class EnterpriseNeed(SQLModel, table=True):
     """An enterprise's need (需求), to be answered within N working days of receipt."""
 
     __tablename__ = "enterprise_request"

@@ -128,5 +128,6 @@ class Refusal(SQLModel, table=True):
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a model, typed, for statements on the hot paths."""
     t = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(t, Table)
+    if not isinstance(t, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
     return t

@@ -33,7 +33,7 @@ from .render import RenderError
 from .settings import Settings
 
 log = logging.getLogger("campaign.notifications")
-_N, _D, _C = table(Notice), table(DeliveryAttempt), table(Contact)
+_N, _D, _CT = table(Notice), table(DeliveryAttempt), table(Contact)
 LEASE_MINUTES = 10  # a claimed notice whose deliverer died is picked up again after this
 BATCH = 200
 MAX_ROUNDS = 1000  # per call: 200,000 notices
@@ -104,11 +104,11 @@ def _wants_province(notice: Any) -> bool:
 def _contacts(s: Session, notices: Sequence[Any]) -> list[Any]:
     """The active contacts of every city of the round (and the province's where one wants them)."""
     cities = sorted({str(n.city) for n in notices if n.city})
-    where: ColumnElement[bool] = _C.c.city.in_(cities)
+    where: ColumnElement[bool] = _CT.c.city.in_(cities)
     if any(_wants_province(n) for n in notices):
-        where = or_(where, _C.c.city.is_(None))
-    return list(s.execute(select(_C.c.id, _C.c.city, _C.c.email, _C.c.webhook)
-                          .where(where, _C.c.active.is_(True)).order_by(_C.c.id)))
+        where = or_(where, _CT.c.city.is_(None))
+    return list(s.execute(select(_CT.c.id, _CT.c.city, _CT.c.email, _CT.c.webhook)
+                          .where(where, _CT.c.active.is_(True)).order_by(_CT.c.id)))
 
 
 def _targets(contacts: Sequence[Any], city: str | None, province: bool, settings: Settings
@@ -133,7 +133,8 @@ def _send(target: Target, letter: channels.Letter, settings: Settings, now: date
     if target.channel == "outbox":
         return channels.send_outbox(settings.outbox, letter)
     if target.channel == "email":
-        assert settings.smtp is not None
+        if settings.smtp is None:
+            return "未配置 SMTP，无法发送邮件 (CAMPAIGN_SMTP_HOST)"
         return channels.send_email(settings.smtp, target.address, letter, now)
     return channels.send_webhook(target.address, letter, settings.webhook_timeout)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from workflow.text import fill_city as _fill_city
+
 WEEKDAYS = "一二三四五六日"
 
 
@@ -33,12 +35,8 @@ def cn_month(value: Any) -> str:
 
 
 def fill_city(title: Any, city: Any) -> str:
-    """The plan's "XX市（区）…" titles with the reporting unit put in."""
-    text = str(title)
-    for placeholder in ("XX市（区）", "XX市(区)", "XX市"):
-        if text.startswith(placeholder):
-            return str(city) + text[len(placeholder):]
-    return text
+    """The plan's "XX市（区）…" titles with the reporting unit put in (`workflow.text.fill_city`)."""
+    return _fill_city(str(title), str(city))
 
 
 def cn_grade(value: Any) -> str:

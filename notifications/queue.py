@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from models.notices import Notice
 from models.tables import table
 from workflow.clock import local_date, utc_iso
 from workflow.context import SIMULATION_MARK
+from workflow.text import canonical_json
 
 from . import kinds
 from .render import TIME_LIMIT, Rendered, RenderError, render
@@ -52,7 +52,7 @@ def full_context(context: Mapping[str, Any], *, city: str | None, code: str | No
 
 
 def canonical(context: Mapping[str, Any]) -> str:
-    return json.dumps(context, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(context)
 
 
 def backoff(attempts: int, now: datetime, cap_minutes: int = 360) -> str:

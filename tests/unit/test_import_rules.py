@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-KERNEL = {"workflow.errors", "workflow.clock", "workflow.context"}
+KERNEL = {"workflow.errors", "workflow.clock", "workflow.context", "workflow.text"}
 FRAMEWORKS = ("sqlalchemy", "sqlmodel", "models", "click", "jinja2", "apscheduler", "notifications")
 
 

@@ -27,7 +27,7 @@ from workflow.services import actors, announcements, enterprises
 from workflow.services.actors import ActorRecord
 from workflow.services.lifecycle import apply
 from workflow.services.setup import init
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 from workflow.store.ledger import Ledger
 from workflow.store.participations import Direct
 
@@ -217,7 +217,7 @@ def run_year(ctx: Context, clock: SteppingClock, *, seed: int,
     """Walk the calendar day by day; return counts of applied and refused events."""
     rng = random.Random(seed)
     with UnitOfWork(ctx.engine) as uow:
-        plan = current(uow.session, ctx).plan
+        plan = campaign(uow.session, ctx).plan
     rows = enterprises.listing(ctx)
     sims = _choose(list(rows), plan, rng)
     _assign_experts(ctx, sims)
@@ -242,7 +242,7 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
                counts: Counter[str], cache: dict[str, ActorRecord]) -> None:
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp, ledger = current(s, ctx), Ledger(s, ctx)
+        camp, ledger = campaign(s, ctx), Ledger(s, ctx)
         rows = Direct(s, camp.id)
         done: list[dict[str, Any]] = []
         for sim in sims:
@@ -290,7 +290,7 @@ def submission_days(ctx: Context, seed: int) -> dict[date, list[tuple[str, str, 
 
     rng = random.Random(seed + 1)
     with UnitOfWork(ctx.engine) as uow:
-        plan = current(uow.session, ctx).plan
+        plan = campaign(uow.session, ctx).plan
     days: dict[date, list[tuple[str, str, str]]] = {}
     for city in plan.cities:
         for d in plan.deliverables.values():
@@ -327,13 +327,13 @@ class Needs:
         self.planned = True
 
     def work(self, ctx: Context, day: date) -> None:
-        from workflow.services.requests import answer, open_request
+        from workflow.services.needs import answer, open_need
 
         saved = ctx.actor
         try:
             for code, city in self.opening.pop(day, []):
                 ctx.actor = coordinator(city)
-                r = open_request(ctx, code, self.rng.choice(NEEDS))
+                r = open_need(ctx, code, self.rng.choice(NEEDS))
                 wait = self.rng.randint(1, 6) if self.rng.random() < 0.85 else self.rng.randint(8, 16)
                 self.answering.setdefault(day + timedelta(days=wait), []).append((r["id"], city))
             for rid, city in self.answering.pop(day, []):

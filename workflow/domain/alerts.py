@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from workflow.text import months, next_month_start
+
 
 @dataclass(frozen=True)
 class Point:
@@ -64,11 +66,4 @@ def future(points: list[Point], today: date) -> list[date]:
 
 def month_days(first: str, last: str) -> list[tuple[str, date]]:
     """(YYYY-MM, first day of the next month) for each month from `first` to `last`."""
-    y, m = (int(x) for x in first.split("-"))
-    ly, lm = (int(x) for x in last.split("-"))
-    out = []
-    while (y, m) <= (ly, lm):
-        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-        out.append((f"{y:04d}-{m:02d}", date(ny, nm, 1)))
-        y, m = ny, nm
-    return out
+    return [(f"{y:04d}-{m:02d}", next_month_start(y, m)) for y, m in months(first, last)]

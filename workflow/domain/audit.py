@@ -9,10 +9,11 @@ verifying never re-serialises anything.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from workflow.text import canonical_json as _canonical
 
 FORMAT = 1
 GENESIS = "0" * 64
@@ -21,13 +22,11 @@ FIELDS = ("seq", "prev_hash", "code", "campaign_year", "city", "event", "from_st
           "to_state", "actor", "role", "reason", "payload", "effective_at", "recorded_at")
 
 
-# json.dumps with options builds a new encoder per call; one encoder, the same output.
-_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
 _SHA256 = hashlib.sha256
 
 
 def canonical_json(payload: Any) -> str:
-    return _ENCODE(payload)
+    return _canonical(payload)
 
 
 def _part(value: object) -> str:

@@ -14,6 +14,7 @@ from workflow.domain import grades, industries
 from workflow.domain.states import EVENTS
 from workflow.domain.workdays import WorkCalendar, parse_overrides
 from workflow.errors import InvalidInput
+from workflow.text import months
 
 DEFAULT_CALENDAR = "henan-2024.toml"
 
@@ -149,13 +150,7 @@ def _month_end(year: int, month: int) -> date:
 def _dues(item: dict[str, Any], where: str) -> tuple[Due, ...]:
     if "monthly" in item:
         first, last = (str(item["monthly"][k]) for k in ("from", "to"))
-        y, m = (int(x) for x in first.split("-"))
-        ly, lm = (int(x) for x in last.split("-"))
-        out = []
-        while (y, m) <= (ly, lm):
-            out.append(Due(f"{y:04d}-{m:02d}", _month_end(y, m)))
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return tuple(out)
+        return tuple(Due(f"{y:04d}-{m:02d}", _month_end(y, m)) for y, m in months(first, last))
     dates = [_date(d, f"{where}.due") for d in item["due"]]
     if not dates:
         raise InvalidInput(f"{where}.due 不能为空")

@@ -23,6 +23,8 @@ STATE_ZH = {
     "disqualified": "已取消资格",
     "not_achieved": "未达标结束",
 }
+# The short forms of the stages, for narrow column headers (report funnel).
+STATE_SHORT = {**STATE_ZH, "assistance": "帮扶", "tracking": "跟踪", "provincial_recheck": "复核"}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from workflow.errors import InvalidInput
 from workflow.reports import attachment_data as data
 from workflow.reports.sheets import SIGNATURE, Column, Sheet
 from workflow.services.actors import city_id
-from workflow.store.campaigns import CampaignRef, current
+from workflow.store.campaigns import CampaignRef, campaign
 
 KIND = "emission_list"
 TITLE = "重污染天气重点行业应急减排清单（{year}年修订完善）"
@@ -47,7 +47,7 @@ class Listing:
 
 def build(ctx: Context, *, city: str | None) -> Listing:
     with UnitOfWork(ctx.engine) as uow:
-        return listing(uow.session, current(uow.session, ctx), city, ctx.today)
+        return listing(uow.session, campaign(uow.session, ctx), city, ctx.today)
 
 
 def listing(s: Session, camp: CampaignRef, city: str | None, today: date) -> Listing:

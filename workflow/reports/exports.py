@@ -21,7 +21,7 @@ from workflow.errors import InvalidInput
 from workflow.reports import attachment_data as data
 from workflow.reports.sheets import SIGNATURE, Column, Sheet, city_title
 from workflow.services.actors import city_id
-from workflow.store.campaigns import CampaignRef, current
+from workflow.store.campaigns import CampaignRef, campaign
 
 KINDS = ("attachment1", "attachment2", "attachment3", "attachment4", "attachment5")
 LISTS = ("positive-list", "emission-list")  # the certification phase's lists (认定应用)
@@ -87,7 +87,7 @@ def certification_list(ctx: Context, kind: str, *, city: str | None = None,
         el = emission_list.build(ctx, city=city)
         return [emission_list.sheet(el)], [{"city": el.city, **r} for r in el.rows]
     with UnitOfWork(ctx.engine) as uow:
-        camp = current(uow.session, ctx)
+        camp = campaign(uow.session, ctx)
         lists = [emission_list.listing(uow.session, camp, c, ctx.today) for c in camp.plan.cities]
     return [emission_list.sheet(x) for x in lists], [{"city": x.city, **r} for x in lists for r in x.rows]
 
@@ -126,7 +126,7 @@ def attachment(ctx: Context, kind: str, *, city: str | None = None, all_cities: 
     kind = normalise_kind(kind)
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         cities = list(camp.plan.cities) if all_cities else [_city(s, city)]
         sc = scope(camp, kind, period, ctx.today)
         rows = _ROWS[kind](s, camp, cities, sc)

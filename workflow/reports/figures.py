@@ -18,7 +18,7 @@ from workflow.domain import grades
 from workflow.domain.plan import Plan
 from workflow.domain.states import ACTIVE, STATE_ZH, STATES
 from workflow.services.actors import city_id
-from workflow.store.campaigns import CampaignRef, current
+from workflow.store.campaigns import CampaignRef, campaign
 
 _E = Enterprise.__table__  # type: ignore[attr-defined]
 _P = Participation.__table__  # type: ignore[attr-defined]
@@ -29,7 +29,7 @@ EXITS = ("withdrawn", "disqualified", "not_achieved")
 
 def _groups(s: Session, ctx: Context, city: str | None) -> tuple[CampaignRef, str | None, list[Any]]:
     """(campaign, resolved city, rows of city, state, starting, achieved, count): one query."""
-    camp = current(s, ctx)
+    camp = campaign(s, ctx)
     name = city_id(s, city)[1] if city else None
     rows = s.connection().execute(
         select(_C.c.name, _P.c.state, _P.c.starting_grade, _P.c.achieved_grade, func.count())

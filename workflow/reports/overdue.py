@@ -13,9 +13,9 @@ from sqlmodel import Session
 from models.db import UnitOfWork
 from workflow.context import Context
 from workflow.scheduling import obligations
-from workflow.services import deadlines, requests
+from workflow.services import deadlines, needs
 from workflow.services.actors import city_id
-from workflow.store.campaigns import CampaignRef, current
+from workflow.store.campaigns import CampaignRef, campaign
 
 REQUESTS = "requests"
 ISSUE_ZH = {"missing_evaluation": "缺月度评估", "overdue_request": "诉求逾期未答复"}
@@ -43,11 +43,11 @@ def matrix(ctx: Context, city: str | None = None) -> dict[str, Any]:
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         cities = [city_id(s, city)[1]] if city else list(camp.plan.cities)
         slots = [x for x in deadlines.slots(s, camp) if x.city in cities]
         enterprises = _missing(s, camp, cities, today)
-    asked = [r for r in requests.listing(ctx) if r["city"] in cities]
+    asked = [r for r in needs.listing(ctx) if r["city"] in cities]
     cells: dict[str, dict[str, Counter[str]]] = {c: defaultdict(Counter) for c in cities}
     for slot in slots:  # the deadlines service's own statuses, so both commands agree
         cells[slot.city][slot.deliverable.kind][STATUS[slot.status(today)]] += 1

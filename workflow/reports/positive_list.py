@@ -26,7 +26,7 @@ from workflow.context import Context
 from workflow.reports import attachment_data as data
 from workflow.reports.sheets import Column, Sheet
 from workflow.services.actors import city_id
-from workflow.store.campaigns import CampaignRef, current
+from workflow.store.campaigns import CampaignRef, campaign
 
 GRADES = ("A", "引领性")
 GIVING = ("certify", "grade_correction")  # audited events that set an enterprise's grade
@@ -50,7 +50,7 @@ class Listing:
 def build(ctx: Context, *, city: str | None = None) -> Listing:
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         cities = [city_id(s, city)[1]] if city else list(camp.plan.cities)
         rows = records(s, camp, cities)
     region = cities[0] if city else _province(camp)

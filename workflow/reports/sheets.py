@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.text import fill_city
+
 
 @dataclass(frozen=True)
 class Column:
@@ -31,9 +33,4 @@ class Sheet:
 SIGNATURE = ("填报单位（盖章）：", "负责人签字：", "日期：    年    月    日")
 
 
-def city_title(template: str, city: str) -> str:
-    """'XX市（区）绩效提升企业培育清单' → '许昌市绩效提升企业培育清单'."""
-    for placeholder in ("XX市（区）", "XX 市（区）", "XX市", "XX 市", "XX"):
-        if placeholder in template:
-            return template.replace(placeholder, city, 1).strip()
-    return template
+city_title = fill_city  # the plan's "XX市（区）…" titles, filled in (`workflow.text`)

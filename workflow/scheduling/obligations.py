@@ -15,7 +15,7 @@ from workflow.clock import SHANGHAI, utc_iso
 from workflow.domain import alerts
 from workflow.store.campaigns import CampaignRef
 
-_A, _P, _E, _C, _EV = (table(m).c for m in (AuditEntry, Participation, Enterprise, City, Evaluation))
+_AU, _P, _E, _C, _EV = (table(m).c for m in (AuditEntry, Participation, Enterprise, City, Evaluation))
 
 
 def _months(camp: CampaignRef) -> list[tuple[str, date]]:
@@ -27,7 +27,7 @@ def _months(camp: CampaignRef) -> list[tuple[str, date]]:
 
 def _ever_tracking(camp: CampaignRef) -> Select[tuple[str | None]]:
     """The codes of the participations that ever entered tracking (per the audit log), as a subquery."""
-    return select(_A.code).where(_A.campaign_year == camp.year, _A.to_state == "tracking")
+    return select(_AU.code).where(_AU.campaign_year == camp.year, _AU.to_state == "tracking")
 
 
 def spans(changes: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
@@ -58,10 +58,10 @@ def tracked_months(s: Session, camp: CampaignRef, months: list[str]) -> set[tupl
     not left it before the month began. Only such a month owes the city's 附件4 (nil returns: a city
     with nobody in tracking that month owes nothing)."""
     rows = s.execute(
-        select(_A.code, _C.name, _A.to_state, _A.effective_at)
-        .join(table(Enterprise), _E.code == _A.code).join(table(City), _C.id == _E.city_id)
-        .where(_A.campaign_year == camp.year, _A.to_state.is_not(None), _A.code.in_(_ever_tracking(camp)))
-        .order_by(_A.code, _A.seq)).all()
+        select(_AU.code, _C.name, _AU.to_state, _AU.effective_at)
+        .join(table(Enterprise), _E.code == _AU.code).join(table(City), _C.id == _E.city_id)
+        .where(_AU.campaign_year == camp.year, _AU.to_state.is_not(None), _AU.code.in_(_ever_tracking(camp)))
+        .order_by(_AU.code, _AU.seq)).all()
     changes: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for code, city, to_state, at in rows:
         changes.setdefault((code, city), []).append((to_state, at))
@@ -74,10 +74,10 @@ def _owing(s: Session, camp: CampaignRef, month: str, cut: str) -> list[Any]:
     """(code, name, city) of the participations whose last state before `cut` (per the audit log)
     was tracking and that have no evaluation for `month`, by code. One query: the state at the
     cut is the to_state of the code's last audit entry effective before it."""
-    last = (select(_A.code, _A.to_state,
-                   func.row_number().over(partition_by=_A.code, order_by=_A.seq.desc()).label("rn"))
-            .where(_A.campaign_year == camp.year, _A.to_state.is_not(None), _A.effective_at < cut,
-                   _A.code.in_(_ever_tracking(camp)))
+    last = (select(_AU.code, _AU.to_state,
+                   func.row_number().over(partition_by=_AU.code, order_by=_AU.seq.desc()).label("rn"))
+            .where(_AU.campaign_year == camp.year, _AU.to_state.is_not(None), _AU.effective_at < cut,
+                   _AU.code.in_(_ever_tracking(camp)))
             .subquery())
     evaluated = (select(_EV.id)  # this month's evaluation of the participation's current cycle
                  .where(_EV.participation_id == _P.id, _EV.cycle == _P.cycle, _EV.month == month).exists())

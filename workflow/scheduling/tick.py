@@ -23,17 +23,17 @@ from workflow.domain.alerts import Alert
 from workflow.domain.states import ACTIVE
 from workflow.errors import CampaignError
 from workflow.scheduling import obligations
-from workflow.services import deadlines, requests
+from workflow.services import deadlines, needs
 from workflow.services.actors import SYSTEM
 from workflow.services.lifecycle import Request, apply
-from workflow.store import loaded
+from workflow.store import campaigns
 from workflow.store.campaigns import CampaignRef
 from workflow.store.ledger import Entry, Ledger, record_refusal
 from workflow.store.participations import Direct
 
 log = logging.getLogger("campaign.scheduler")
 TICK_LOCK = 727_3001  # PostgreSQL: one tick at a time per database
-SOURCES = (deadlines.due_alerts, requests.due_alerts, obligations.evaluation_alerts,
+SOURCES = (deadlines.due_alerts, needs.due_alerts, obligations.evaluation_alerts,
            obligations.certify_alerts)
 CLOSE_REASON = "行动结束，年终关闭 (campaign ended)"
 _P, _E = table(Participation).c, table(Enterprise).c
@@ -56,7 +56,7 @@ def wake_days(ctx: Context) -> list[date]:
     """Every future day on which some alert or the year-end close falls due (for the scheduler)."""
     days: set[date] = set()
     with UnitOfWork(ctx.engine) as uow:
-        for camp in loaded.every(uow.session, ctx):
+        for camp in campaigns.every(uow.session, ctx):
             days |= collect(uow.session, camp, ctx.today)[1]
     return sorted(d for d in days if d > ctx.today)
 
@@ -117,7 +117,7 @@ def tick(ctx: Context, *, send: bool = True) -> dict[str, Any]:
     """Do all the work due as of the campaign clock, once."""
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
-        camps = loaded.every(uow.session, ctx)
+        camps = campaigns.every(uow.session, ctx)
     closed, refused = 0, list[str]()
     for camp in camps:  # the year-end close first: what it closes is owed no alert (ready to certify …)
         if today > camp.plan.end:

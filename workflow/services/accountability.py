@@ -16,7 +16,7 @@ from workflow.clock import SHANGHAI, utc_iso
 from workflow.context import Context
 from workflow.domain import creditcode
 from workflow.errors import InvalidInput, NotFound
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 
 _AU, _CA = table(AuditEntry).c, table(Campaign).c
 COLUMNS = ("seq", "effective_at", "recorded_at", "actor", "role", "event", "code", "campaign_year", "city",
@@ -52,7 +52,7 @@ def accountability(ctx: Context, code: str) -> dict[str, Any]:
     code = creditcode.validate(code)
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         actors = actors_of(s, code, camp.year)
         dq = s.execute(select(_AU.seq, _AU.actor, _AU.reason, _AU.effective_at).where(
             _AU.code == code, _AU.campaign_year == camp.year, _AU.event == "disqualify")

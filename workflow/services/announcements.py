@@ -28,7 +28,7 @@ from workflow.store.campaigns import CampaignRef
 
 EVENTS = ("publicize", "certify", "disqualify")
 POSITIVE_LIST = frozenset({"A", "引领性"})  # 正面清单: 无打扰监管 (plan §二(六))
-_A, _E, _P = table(AuditEntry).c, table(Enterprise).c, table(Participation).c
+_AU, _E, _P = table(AuditEntry).c, table(Enterprise).c, table(Participation).c
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,9 @@ def emit(session: Session, ctx: Context, camp: CampaignRef, done: list[dict[str,
 def _load(session: Session, camp: CampaignRef, seqs: list[int], chunk: int = 500) -> dict[int, Happened]:
     entries: list[Any] = []
     for n in range(0, len(seqs), chunk):
-        entries += session.execute(select(_A.seq, _A.event, _A.from_state, _A.code, _A.city, _A.reason, _A.payload)
-                                   .where(_A.seq.in_(seqs[n:n + chunk]))).all()
+        entries += session.execute(
+            select(_AU.seq, _AU.event, _AU.from_state, _AU.code, _AU.city, _AU.reason, _AU.payload)
+            .where(_AU.seq.in_(seqs[n:n + chunk]))).all()
     codes = sorted({str(e.code) for e in entries})
     rows: dict[str, Any] = {}
     for n in range(0, len(codes), chunk):

@@ -22,7 +22,7 @@ from workflow.services import permissions
 from workflow.services.actors import city_id, lookup
 from workflow.store.ledger import Entry, Ledger, audited
 
-_C = table(Contact)
+_CT = table(Contact)
 PROVINCE = ("省级", "省", "河南省", "province")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -60,7 +60,7 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
             raise _duplicate(cname)
         created = utc_iso(ctx.wall.now())
         try:
-            result = s.connection().execute(insert(_C).values(
+            result = s.connection().execute(insert(_CT).values(
                 city=cname, name=name.strip(), email=mail, webhook=hook, active=True, created_at=created))
         except IntegrityError as exc:  # the same address added at the same moment by someone else
             if "uq_contact_" not in str(exc.orig):
@@ -82,14 +82,14 @@ def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
 
     def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
-        row = s.execute(select(_C.c.city, _C.c.name, _C.c.email, _C.c.webhook, _C.c.active)
-                        .where(_C.c.id == contact_id)).one_or_none()
+        row = s.execute(select(_CT.c.city, _CT.c.name, _CT.c.email, _CT.c.webhook, _CT.c.active)
+                        .where(_CT.c.id == contact_id)).one_or_none()
         if row is None:
             raise NotFound(f"联系人 {contact_id} 不存在 (no such contact)", key=contact_id)
         role = permissions.authorize(s, actor, "contact_remove", city=row[0], code=None)
         if not row[4]:
             raise InvalidInput(f"联系人 {contact_id} 已停用 (already removed)")
-        s.execute(update(_C).where(_C.c.id == contact_id).values(active=False))
+        s.execute(update(_CT).where(_CT.c.id == contact_id).values(active=False))
         shown = _shown(contact_id, row[0], row[1], row[2], row[3], False)
         Ledger(s, ctx).append(Entry(city=row[0], event="contact_remove", actor=actor.name, role=role,
                                     payload={k: v for k, v in shown.items() if k != "active"}))
@@ -104,9 +104,9 @@ def _duplicate(city: str | None) -> InvalidInput:
 
 def _exists(s: Session, city: str | None, email: str | None, webhook: str | None) -> bool:
     """An active contact of the unit already has one of these addresses."""
-    same_city = _C.c.city.is_(None) if city is None else _C.c.city == city
-    for column, value in ((_C.c.email, email), (_C.c.webhook, webhook)):
-        if value and s.execute(select(_C.c.id).where(same_city, _C.c.active.is_(True), column == value)).first():
+    same_city = _CT.c.city.is_(None) if city is None else _CT.c.city == city
+    for column, value in ((_CT.c.email, email), (_CT.c.webhook, webhook)):
+        if value and s.execute(select(_CT.c.id).where(same_city, _CT.c.active.is_(True), column == value)).first():
             return True
     return False
 
@@ -119,13 +119,13 @@ def _shown(cid: int, city: str | None, name: str, email: str | None, webhook: st
 
 
 def listing(ctx: Context, *, city: str | None = None, every: bool = False) -> list[dict[str, Any]]:
-    query = select(_C.c.id, _C.c.city, _C.c.name, _C.c.email, _C.c.webhook, _C.c.active).order_by(_C.c.id)
+    query = select(_CT.c.id, _CT.c.city, _CT.c.name, _CT.c.email, _CT.c.webhook, _CT.c.active).order_by(_CT.c.id)
     if not every:
-        query = query.where(_C.c.active.is_(True))
+        query = query.where(_CT.c.active.is_(True))
     with Session(ctx.engine) as s:
         if city is not None:
             cname = unit(s, city)
-            query = query.where(_C.c.city.is_(None) if cname is None else _C.c.city == cname)
+            query = query.where(_CT.c.city.is_(None) if cname is None else _CT.c.city == cname)
         return [_shown(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5])) for r in s.execute(query)]
 
 

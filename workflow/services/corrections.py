@@ -16,7 +16,7 @@ from workflow.domain.states import ACTIVE, STATE_ZH
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.services import permissions
 from workflow.services.actors import lookup
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 from workflow.store.ledger import Entry, Ledger, audited
 
 _E, _C, _P = table(Enterprise).c, table(City).c, table(Participation).c
@@ -40,7 +40,7 @@ def correct_grade(ctx: Context, code: str, grade: str, *, reason: str, rating_do
             raise InvalidInput("更正绩效等级须用 --reason 写明理由并用 --rating-doc 给出评级文件文号 "
                                "(reason and rating document required)")
         new = grades.normalise(grade)
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         state = s.execute(select(_P.state).where(_P.enterprise_id == cur.id, _P.campaign_id == camp.id)
                           ).scalar_one_or_none()
         if state in ACTIVE:

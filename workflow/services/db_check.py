@@ -12,7 +12,7 @@ from models.tables import City, Enterprise, table
 from workflow.context import Context
 from workflow.domain import grades
 from workflow.domain.master_data import PUBLICIZED
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 
 _E, _C = table(Enterprise).c, table(City).c
 
@@ -33,7 +33,7 @@ def check(ctx: Context) -> dict[str, Any]:
     """Every problem found, by kind; `total` counts rows listed (a row may appear under two kinds)."""
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         rows = s.execute(select(_E.code, _E.name, _C.name.label("city"), _E.industry, _E.grade,
                                 _E.rating_doc, _E.ule, _E.ule_ref, _E.ule_date)
                          .join_from(table(Enterprise), table(City), _C.id == _E.city_id)

@@ -26,12 +26,12 @@ from workflow.reports.sheets import city_title
 from workflow.scheduling import obligations
 from workflow.services import permissions
 from workflow.services.actors import city_id, lookup
-from workflow.store import loaded
+from workflow.store import campaigns
 from workflow.store.campaigns import CampaignRef
 from workflow.store.ledger import Entry, Ledger, audited
 
 _S, _C, _P = table(Submission).c, table(City).c, table(Participation).c
-_EN = table(Enterprise).c
+_E = table(Enterprise).c
 CONDITIONAL = {"resubmission"}  # owed only by cities with a failed or contested participation still open
 TRACKED = {"attachment4"}  # a month's report is owed only by cities with someone in tracking that month
 GENERATED = {emission_list.KIND: emission_list.generate}  # kinds `--generate` builds from the data
@@ -72,7 +72,7 @@ def submit(ctx: Context, *, city: str, kind: str, period: str | None, file: str 
 def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, file: str | None,
             note: str, generate: bool, stored: list[Stored]) -> dict[str, Any]:
     actor = lookup(s, ctx.actor)
-    camp = loaded.campaign(s, ctx)
+    camp = campaigns.campaign(s, ctx)
     d = camp.plan.deliverables.get(kind)
     if d is None:
         raise InvalidInput(f"未知报送材料 '{kind}'，可选：{', '.join(camp.plan.deliverables)} (unknown kind)")
@@ -120,8 +120,8 @@ def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, 
 def _owing(s: Session, camp: CampaignRef) -> set[str]:
     """Cities with a failed or contested participation still open (they owe the re-submission)."""
     rows = s.execute(select(_C.name).select_from(table(Participation))
-                     .join(table(Enterprise), _EN.id == _P.enterprise_id)
-                     .join(table(City), _C.id == _EN.city_id)
+                     .join(table(Enterprise), _E.id == _P.enterprise_id)
+                     .join(table(City), _C.id == _E.city_id)
                      .where(_P.campaign_id == camp.id, _P.failures > 0, _P.state.in_(ACTIVE)).distinct())
     return set(rows.scalars())
 
@@ -167,7 +167,7 @@ def listing(ctx: Context, *, city: str | None = None, overdue: bool = False,
         raise InvalidInput("--upcoming 应为非负天数")
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = loaded.campaign(s, ctx)
+        camp = campaigns.campaign(s, ctx)
         name = city_id(s, city)[1] if city else None
         rows = [row(x, ctx.today) for x in slots(s, camp, ctx.today) if name is None or x.city == name]
     if overdue:

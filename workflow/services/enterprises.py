@@ -20,7 +20,7 @@ from workflow.errors import ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.files import importer
 from workflow.services import permissions
 from workflow.services.actors import ActorRecord, lookup
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 from workflow.store.ledger import Entry, Ledger, audited, refusals_recorded
 
 _E = Enterprise.__table__  # type: ignore[attr-defined]
@@ -51,7 +51,7 @@ def _authorize_publicity(s: Session, actor: ActorRecord, clean: dict[str, Any]) 
 def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
     def work(s: Session) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
-        clean = validate_row(row, _cities(s), current(s, ctx).plan, ctx.today)
+        clean = validate_row(row, _cities(s), campaign(s, ctx).plan, ctx.today)
         role = permissions.authorize(s, actor, "enterprise_add", city=clean["city"], code=clean["code"])
         _authorize_publicity(s, actor, clean)
         if s.execute(select(_E.c.id).where(_E.c.code == clean["code"])).first():
@@ -87,7 +87,7 @@ def update_master(ctx: Context, code: str, changes: dict[str, str]) -> dict[str,
         if "grade" in changes or "rating_doc" in changes:
             raise Refused(GRADE_REFUSED, rule="grade_correction", code=code_)
         now = {k: getattr(cur, k) for k in _CURRENT}
-        diff = master_data.validate_changes(now, changes, current(s, ctx).plan, ctx.today)
+        diff = master_data.validate_changes(now, changes, campaign(s, ctx).plan, ctx.today)
         if not diff:
             raise InvalidInput("没有需要修改的字段 (nothing to change)")
         publicity = master_data.touches_publicity(now, diff)
@@ -147,7 +147,7 @@ def _import_file(ctx: Context, path: str | Path, *, chunk: int,
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "enterprise_import", city=None, code=None)
         cities, seen, ledger = _cities(s), set[str](), Ledger(s, ctx)
-        plan = current(s, ctx).plan
+        plan = campaign(s, ctx).plan
         batch: list[tuple[int, dict[str, Any]]] = []
 
         def flush() -> None:
@@ -200,7 +200,7 @@ def _import_file(ctx: Context, path: str | Path, *, chunk: int,
 
 
 def _listing(session: Session, ctx: Context) -> Any:
-    camp = current(session, ctx)
+    camp = campaign(session, ctx)
     return (select(_E.c.code, _E.c.name, _C.c.name.label("city"), _E.c.county, _E.c.industry,
                    _E.c.industry_detail, _E.c.grade, _E.c.rating_doc, _E.c.ule, _E.c.ule_ref,
                    _E.c.ule_date, _E.c.livelihood, _E.c.version.label("enterprise_version"),

@@ -19,7 +19,7 @@ from workflow.domain import creditcode
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.services import permissions
 from workflow.services.actors import city_id, lookup
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 from workflow.store.ledger import Entry, Ledger, audited
 
 EVENT = "record_equipment_update"
@@ -74,7 +74,7 @@ def record(ctx: Context, u: Update) -> dict[str, Any]:
         code = creditcode.validate(u.code)
         clean = _clean(u)
         actor = lookup(s, ctx.actor)
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         part = s.connection().execute(
             select(_P.c.id, _P.c.state, _C.c.name.label("city"))
             .join(_E, _E.c.id == _P.c.enterprise_id).join(_C, _C.c.id == _E.c.city_id)
@@ -101,7 +101,7 @@ def listing(ctx: Context, *, city: str | None = None) -> list[dict[str, Any]]:
     """Equipment updates of the current campaign, by city then enterprise then entry."""
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         q = (select(_U.c.id, _E.c.code, _E.c.name, _C.c.name.label("city"), _E.c.county,
                     _E.c.industry, _P.c.state, _U.c.project, _U.c.equipment, _U.c.investment,
                     _U.c.completed, _U.c.funding, _U.c.actor, _U.c.recorded_at, _U.c.audit_seq)

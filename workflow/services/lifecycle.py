@@ -20,7 +20,7 @@ from workflow.services import announcements, permissions
 from workflow.services.accountability import actors_of
 from workflow.services.actors import ActorRecord, lookup
 from workflow.services.preloaded import Preloaded
-from workflow.store.campaigns import CampaignRef, current
+from workflow.store.campaigns import CampaignRef, campaign
 from workflow.store.held_writes import FlushFailed
 from workflow.store.ledger import Entry, Ledger, record_refusal, refusals_recorded
 from workflow.store.participations import Direct
@@ -126,7 +126,7 @@ def advance(ctx: Context, req: Request) -> dict[str, Any]:
     """One event in its own transaction, with the notices it calls for; a refusal is recorded and re-raised."""
     with refusals_recorded(ctx, req.event, req.code), ctx.uow(ctx.engine) as uow:
         actor = lookup(uow.session, ctx.actor)
-        camp = current(uow.session, ctx)
+        camp = campaign(uow.session, ctx)
         try:
             result = apply(Direct(uow.session, camp.id), Ledger(uow.session, ctx), ctx, camp, actor, req)
         except IntegrityError:
@@ -151,7 +151,7 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
     outcomes: list[BatchOutcome] = []
     with refusals_recorded(ctx, "batch", None), ctx.uow(ctx.engine) as uow:  # e.g. an unknown actor
         actor = lookup(uow.session, ctx.actor)
-        camp = current(uow.session, ctx)
+        camp = campaign(uow.session, ctx)
         ledger = Ledger(uow.session, ctx, hold=_HOLD)
         rows = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs], actor=actor.name,
                          hold=_HOLD)

@@ -74,6 +74,9 @@ MATRIX: dict[str, Permission] = {p.action: p for p in (
     Permission("actor_add", "登记操作人", ADMIN, "尚无操作人时无需（初始化）"),
     Permission("actor_deactivate", "停用操作人", ADMIN),
     Permission("declare_conflict", "申报利益冲突", (SELF, "province_admin")),
+    Permission("set_password", "设置登录密码", (SELF, "province_admin"), "他人设置的密码须在首次登录时更改"),
+    Permission("login_unlock", "解除登录锁定", ADMIN),
+    Permission("audit_logins", "查看登录记录", ADMIN),
     Permission("spot_check", "抽查复核抽样", ("province_reviewer", "province_admin")),
     Permission("submit_deliverable", "报送材料", COORD),
     Permission("open_request", "登记企业需求", COORD),
@@ -229,8 +232,7 @@ def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | 
         if code:
             _separation(session, actor, action, code, known)
         return role if role != SELF else actor.role
-    assert first is not None
-    raise first
+    raise first or refuse("权限", f"{actor.name} 无权执行 {action} (not permitted)")  # held is never empty
 
 
 def _in_state(session: Session, code: str, state: str) -> tuple[int, int] | None:

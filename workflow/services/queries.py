@@ -13,7 +13,7 @@ from workflow.domain import creditcode
 from workflow.domain.states import STATES
 from workflow.errors import IntegrityFailure, NotFound
 from workflow.store import ledger
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 
 _A = AuditEntry.__table__  # type: ignore[attr-defined]
 
@@ -21,7 +21,7 @@ _A = AuditEntry.__table__  # type: ignore[attr-defined]
 def status(ctx: Context) -> dict[str, Any]:
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         c, e, p = table(City).c, table(Enterprise).c, table(Participation).c
         rows = s.execute(
             select(c.name, p.state, func.count())
@@ -42,7 +42,7 @@ def status(ctx: Context) -> dict[str, Any]:
 def history(ctx: Context, code: str) -> list[dict[str, Any]]:
     code = creditcode.validate(code)
     with UnitOfWork(ctx.engine) as uow:
-        camp = current(uow.session, ctx)
+        camp = campaign(uow.session, ctx)
         rows = uow.session.connection().execute(
             select(_A.c.seq, _A.c.event, _A.c.from_state, _A.c.to_state, _A.c.actor, _A.c.role,
                    _A.c.reason, _A.c.payload, _A.c.effective_at, _A.c.recorded_at, _A.c.hash,

@@ -86,9 +86,15 @@ def _load(s: Session, ctx: Context, plan: Plan, text: str, source: str, simulati
             city = City(name=city_name)
             s.add(city)
             s.flush()
-        assert camp.id is not None and city.id is not None
-        s.add(CityTarget(campaign_id=camp.id, city_id=city.id, target=target))
+        s.add(CityTarget(campaign_id=_key(camp.id), city_id=_key(city.id), target=target))
     ledger.append(Entry(campaign_year=plan.year, event="campaign_init", actor=name, role=role,
                         payload={"calendar": source, "sha256": hashlib.sha256(text.encode()).hexdigest(),
                                  "cities": len(plan.cities)}))
     return {"year": plan.year, "created": True, "cities": len(plan.cities), "simulation": ctx.simulation}
+
+
+def _key(value: int | None) -> int:
+    """A key the database assigned at flush; None would mean the flush did not run."""
+    if value is None:
+        raise RuntimeError("a row was used before the database gave it a key")
+    return value

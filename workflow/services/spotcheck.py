@@ -24,7 +24,7 @@ from workflow.domain.plan import Plan, SpotCheckRound
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.services import permissions
 from workflow.services.actors import city_id, lookup
-from workflow.store.campaigns import current
+from workflow.store.campaigns import campaign
 from workflow.store.ledger import Entry, Ledger, audited
 
 _LOCK_KEY = 727_0801  # PostgreSQL advisory lock serialising spot-check draws
@@ -85,7 +85,7 @@ def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | No
         actor = lookup(s, ctx.actor)
         cname = city_id(s, city)[1] if city else None
         role = permissions.authorize(s, actor, "spot_check", city=cname, code=None)
-        camp = current(s, ctx)
+        camp = campaign(s, ctx)
         rnd = round_on(camp.plan, ctx.today)
         if s.connection().dialect.name == "postgresql":  # one draw at a time: nobody is drawn twice
             s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})

@@ -28,7 +28,7 @@ from workflow.services.actors import SYSTEM
 from workflow.store import ledger as chain
 
 log = logging.getLogger("campaign.scheduler")
-_A, _C = table(AuditEntry).c, table(Campaign).c
+_AU, _C = table(AuditEntry).c, table(Campaign).c
 CHECKPOINT_LOCK = 727_3002  # PostgreSQL: one daily checkpoint at a time
 
 
@@ -46,12 +46,12 @@ def hashes(s: Session, sizes: Iterable[int]) -> dict[int, str]:
     found = {0: GENESIS}
     for i in range(0, len(wanted), 500):
         found.update((int(q), str(h)) for q, h in s.execute(
-            select(_A.seq, _A.hash).where(_A.seq.in_(wanted[i:i + 500]))).all())
+            select(_AU.seq, _AU.hash).where(_AU.seq.in_(wanted[i:i + 500]))).all())
     return found
 
 
 def _size(s: Session) -> tuple[int, str]:
-    row = s.execute(select(_A.seq, _A.hash).order_by(_A.seq.desc()).limit(1)).one_or_none()
+    row = s.execute(select(_AU.seq, _AU.hash).order_by(_AU.seq.desc()).limit(1)).one_or_none()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 
@@ -59,8 +59,8 @@ def restores(s: Session, known: list[Verifier] | None) -> list[Restore]:
     """The accepted restores in the chain; with `known`, only those signed by a known key."""
     out = []
     for seq, actor, reason, payload, prev in s.execute(
-            select(_A.seq, _A.actor, _A.reason, _A.payload, _A.prev_hash)
-            .where(_A.event == "accept_restore").order_by(_A.seq)).all():
+            select(_AU.seq, _AU.actor, _AU.reason, _AU.payload, _AU.prev_hash)
+            .where(_AU.event == "accept_restore").order_by(_AU.seq)).all():
         source = f"恢复确认（审计第 {seq} 条）"
         note = json.loads(payload).get("note", "")
         body, signers = (signed_by(note, known, source, require=False) if known is not None
@@ -155,7 +155,7 @@ def verify(ctx: Context, folder: str | Path, pubkeys: Iterable[str | Path]) -> d
 
 
 def _done_today(s: Session, day: str) -> bool:
-    last = s.execute(select(_A.payload).where(_A.event == "checkpoint").order_by(_A.seq.desc()).limit(1)
+    last = s.execute(select(_AU.payload).where(_AU.event == "checkpoint").order_by(_AU.seq.desc()).limit(1)
                      ).scalar_one_or_none()
     return last is not None and str(json.loads(last).get("day", "")) >= day
 

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from models.db import UnitOfWork
-from models.deadlines import EnterpriseRequest
+from models.deadlines import EnterpriseNeed
 from models.tables import Campaign, City, Enterprise, table
 from workflow.clock import utc_iso
 from workflow.context import Context
@@ -17,21 +17,21 @@ from workflow.domain import alerts, creditcode
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.services import permissions
 from workflow.services.actors import city_id, lookup
-from workflow.store import loaded
+from workflow.store import campaigns
 from workflow.store.campaigns import CampaignRef
 from workflow.store.ledger import Entry, Ledger, audited
 
-_R, _E, _C, _CA = table(EnterpriseRequest).c, table(Enterprise).c, table(City).c, table(Campaign).c
+_ND, _E, _C, _CA = table(EnterpriseNeed).c, table(Enterprise).c, table(City).c, table(Campaign).c
 MAX_ID = 2**63 - 1  # the largest key either database stores
 
 
-def open_request(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
+def open_need(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
     """Record a need received today (or on `received`); due the N-th working day after receipt."""
 
     def work(s: Session) -> dict[str, Any]:
         code_ = creditcode.validate(code)
         actor = lookup(s, ctx.actor)
-        camp = loaded.campaign(s, ctx)
+        camp = campaigns.campaign(s, ctx)
         ent = s.execute(select(_E.id, _E.name, _C.name).join(table(City), _C.id == _E.city_id)
                         .where(_E.code == code_)).one_or_none()
         if ent is None:
@@ -43,7 +43,7 @@ def open_request(ctx: Context, code: str, subject: str, received: date | None = 
             raise InvalidInput(f"收到日期 {day} 晚于今天 {ctx.today}")
         role = permissions.authorize(s, actor, "open_request", city=ent[2], code=code_)
         due = camp.plan.workcal.nth_workday_after(day, camp.plan.request_reply_workdays)
-        rid = s.connection().execute(insert(table(EnterpriseRequest)).values(
+        rid = s.connection().execute(insert(table(EnterpriseNeed)).values(
             campaign_id=camp.id, enterprise_id=ent[0], subject=subject.strip(), received=day, due=due,
             opened_by=actor.name, opened_at=utc_iso(ctx.now()))).inserted_primary_key[0]  # type: ignore[index]
         payload = {"request": int(rid), "subject": subject.strip(), "received": day.isoformat(),
@@ -62,9 +62,9 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
         actor = lookup(s, ctx.actor)
         if not 0 < request_id <= MAX_ID:  # a number no row can have (and SQLite cannot even bind)
             raise NotFound(f"需求 {request_id} 不存在 (no such request)", key=request_id)
-        r = s.execute(select(_R.id, _R.due, _R.answered_on, _CA.year, _E.code, _C.name)
-                      .join(table(Enterprise), _E.id == _R.enterprise_id).join(table(City), _C.id == _E.city_id)
-                      .join(table(Campaign), _CA.id == _R.campaign_id).where(_R.id == request_id)).one_or_none()
+        r = s.execute(select(_ND.id, _ND.due, _ND.answered_on, _CA.year, _E.code, _C.name)
+                      .join(table(Enterprise), _E.id == _ND.enterprise_id).join(table(City), _C.id == _E.city_id)
+                      .join(table(Campaign), _CA.id == _ND.campaign_id).where(_ND.id == request_id)).one_or_none()
         if r is None:
             raise NotFound(f"需求 {request_id} 不存在 (no such request)", key=request_id)
         if not text.strip():
@@ -72,8 +72,8 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
         role = permissions.authorize(s, actor, "answer_request", city=r[5], code=r[4])
         today = ctx.today
         late = today > r[1]
-        done = s.connection().execute(update(table(EnterpriseRequest))
-                                      .where(_R.id == request_id, _R.answered_on.is_(None))
+        done = s.connection().execute(update(table(EnterpriseNeed))
+                                      .where(_ND.id == request_id, _ND.answered_on.is_(None))
                                       .values(answer=text.strip(), answered_on=today, answered_by=actor.name,
                                               answered_at=utc_iso(ctx.now()), late=late))
         if done.rowcount != 1:
@@ -89,12 +89,12 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
 
 
 def _rows(s: Session, camp: CampaignRef, *, open_only: bool = False) -> list[Any]:
-    q = (select(_R.id, _E.code, _E.name, _C.name.label("city"), _R.subject, _R.received, _R.due,
-                _R.answered_on, _R.late, _R.answered_by)
-         .join(table(Enterprise), _E.id == _R.enterprise_id).join(table(City), _C.id == _E.city_id)
-         .where(_R.campaign_id == camp.id).order_by(_R.id))
+    q = (select(_ND.id, _E.code, _E.name, _C.name.label("city"), _ND.subject, _ND.received, _ND.due,
+                _ND.answered_on, _ND.late, _ND.answered_by)
+         .join(table(Enterprise), _E.id == _ND.enterprise_id).join(table(City), _C.id == _E.city_id)
+         .where(_ND.campaign_id == camp.id).order_by(_ND.id))
     if open_only:
-        q = q.where(_R.answered_on.is_(None))
+        q = q.where(_ND.answered_on.is_(None))
     return list(s.execute(q).all())
 
 
@@ -107,7 +107,7 @@ def status(answered_on: date | None, late: bool | None, due: date, today: date) 
 def listing(ctx: Context, *, overdue: bool = False, city: str | None = None) -> list[dict[str, Any]]:
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
-        camp = loaded.campaign(uow.session, ctx)
+        camp = campaigns.campaign(uow.session, ctx)
         name = city_id(uow.session, city)[1] if city else None  # an unknown city is an error, not no rows
         rows = _rows(uow.session, camp)
     out = []

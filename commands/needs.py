@@ -25,13 +25,13 @@ def request_open(code: str, subject: str, received: str | None, as_json: bool) -
     from datetime import date
 
     from workflow.errors import InvalidInput
-    from workflow.services.requests import open_request
+    from workflow.services.needs import open_need
 
     try:
         day = date.fromisoformat(received) if received else None
     except ValueError:
         raise InvalidInput(f"--received '{received}' 应为 YYYY-MM-DD") from None
-    r = open_request(context(), code, subject, day)
+    r = open_need(context(), code, subject, day)
     if as_json:
         emit_json(r)
         return
@@ -45,7 +45,7 @@ def request_open(code: str, subject: str, received: str | None, as_json: bool) -
 @json_option
 def request_answer(request_id: int, text: str, as_json: bool) -> None:
     """Answer a request; an answer after the due date is recorded as late."""
-    from workflow.services.requests import answer
+    from workflow.services.needs import answer
 
     r = answer(context(), request_id, text)
     if as_json:
@@ -61,7 +61,7 @@ def request_answer(request_id: int, text: str, as_json: bool) -> None:
 @json_option
 def request_list(overdue: bool, city: str | None, as_json: bool) -> None:
     """Requests with their received and due dates and status."""
-    from workflow.services.requests import listing
+    from workflow.services.needs import listing
 
     rows = listing(context(), overdue=overdue, city=city)
     if as_json:
