@@ -1,4 +1,4 @@
-"""audit verify | digest | actors | log | keygen | checkpoint | accept-restore."""
+"""audit verify | digest | actors | log | logins | keygen | checkpoint | accept-restore."""
 
 from __future__ import annotations
 
@@ -189,5 +189,26 @@ def audit_log(who: str | None, city: str | None, code: str | None, event: str | 
     table(f"审计日志 Audit log（{len(rows)} 条）", ["#", "时间", "操作人", "角色", "事件", "企业", "城市", "理由"],
           [[r["seq"], r["effective_at"][:16], r["actor"], r["role"], r["event"], r["code"], r["city"], r["reason"]]
            for r in rows])
+
+
+@audit.command("logins")
+@click.option("--name", default=None, help="Only this user name's logins.")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
+              help="At most this many, newest first.")
+@json_option
+def audit_logins(name: str | None, limit: int, as_json: bool) -> None:
+    """The web workspace's login log (province_admin): logins, failures, lock-outs, logouts, unlocks
+    and expired sessions, with time (Asia/Shanghai) and client address, newest first."""
+    from dataclasses import asdict
+
+    from workflow.services.logins import OUTCOME_ZH, events
+
+    rows = events(context(), name=name, limit=limit)
+    if as_json:
+        emit_json([asdict(r) for r in rows])
+        return
+    table(f"登录记录 Logins（{len(rows)} 条）", ["时间", "用户名", "客户端地址", "结果", "说明"],
+          [[r.at[:19].replace("T", " "), r.name, r.client, f"{OUTCOME_ZH.get(r.outcome, r.outcome)} ({r.outcome})",
+            r.detail] for r in rows])
 
 audit.add_command(baseline)

@@ -50,7 +50,7 @@ def deliverable_submit(city: str, kind: str, period: str | None, file: str | Non
 @json_option
 def deadlines(city: str | None, overdue: bool, upcoming: int | None, as_json: bool) -> None:
     """Every city's deliverables: due date, status and days left or overdue."""
-    from workflow.services.deadlines import listing
+    from workflow.services.deadlines import DeadlineRow, listing
 
     rows = listing(context(), city=city, overdue=overdue, upcoming=upcoming)
     if as_json:
@@ -60,7 +60,7 @@ def deadlines(city: str | None, overdue: bool, upcoming: int | None, as_json: bo
         click.echo("没有符合条件的报送事项 (nothing matches)")
         return
 
-    def days(r: dict[str, object]) -> str:
+    def days(r: DeadlineRow) -> str:
         if r["days_left"] is not None:
             return f"剩 {r['days_left']} 天"
         if r["days_overdue"] is not None:

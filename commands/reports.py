@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
 import click
 
 from commands.common import context, emit_json, json_option, table
+
+R = TypeVar("R", bound=Mapping[str, Any])  # a report's typed result
 
 
 def _short(city: str) -> str:
@@ -27,7 +30,7 @@ def report() -> None:
     """Where the campaign stands: targets, funnel, overdue items, a dashboard page."""
 
 
-def _simulated(r: dict[str, Any], as_json: bool) -> dict[str, Any]:
+def _simulated(r: R, as_json: bool) -> R:
     """A simulation's reports say so: a last line in text, `"simulation": true` in JSON."""
     if not context().simulation:
         return r
@@ -35,7 +38,7 @@ def _simulated(r: dict[str, Any], as_json: bool) -> dict[str, Any]:
         from workflow.context import SIMULATION_MARK as MARK
 
         click.get_current_context().call_on_close(lambda: click.echo(f"{MARK}本报告来自模拟数据库，不是真实工作数据"))
-    return {**r, "simulation": True}
+    return cast(R, {**r, "simulation": True})  # the same report, marked for --json
 
 
 @report.command("targets")

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from . import (
     access,  # noqa: F401  (assignments, conflicts, spot checks, database logins)
+    auth,  # noqa: F401  (password hashes, web sessions, the login log)
     deadlines,  # noqa: F401  (deliverable submissions, enterprise requests)
     exports,  # noqa: F401  (attachment tables: equipment updates)
     notices,  # noqa: F401  (notices, delivery attempts, contacts)

@@ -125,6 +125,18 @@ class Refusal(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class VerifyRun(SQLModel, table=True):
+    """One full `audit verify` and its result (the web workspace shows the last). Outside the chain:
+    a record of reading it, not an event of the campaign."""
+
+    __tablename__ = "verify_run"
+    id: int | None = Field(default=None, primary_key=True)
+    at: str  # UTC ISO, real time
+    ok: bool
+    entries: int  # entries verified (up to the first break)
+    actor: str = ""
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a model, typed, for statements on the hot paths."""
     t = model.__table__  # type: ignore[attr-defined]

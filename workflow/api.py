@@ -15,25 +15,29 @@ from __future__ import annotations
 
 from workflow.context import Context
 from workflow.errors import CampaignError, ConcurrentChange, IntegrityFailure, InvalidInput, NotFound, Refused
-from workflow.reports.figures import funnel, targets
+from workflow.reports.figures import Funnel, Targets, funnel, targets
 from workflow.services.access import assign, deactivate, declare_conflict
+from workflow.services.actors import ActorAdded, ActorListed
 from workflow.services.actors import add as add_actor
 from workflow.services.actors import listing as actors
-from workflow.services.corrections import correct_grade
+from workflow.services.corrections import GradeCorrected, correct_grade
+from workflow.services.enterprises import EnterpriseAdded, EnterpriseRecord, EnterpriseUpdated
 from workflow.services.enterprises import add as add_enterprise
 from workflow.services.enterprises import import_file as import_enterprises
 from workflow.services.enterprises import listing as enterprises
 from workflow.services.enterprises import show as enterprise
 from workflow.services.enterprises import update_master as update_enterprise
-from workflow.services.lifecycle import BatchOutcome, Request, advance, advance_batch
+from workflow.services.lifecycle import Advanced, BatchOutcome, Request, advance, advance_batch
 from workflow.services.queries import digest, history, status, verify
-from workflow.services.setup import init
+from workflow.services.setup import Initialised, init
 
 __all__ = [
-    "BatchOutcome", "CampaignError", "ConcurrentChange", "Context", "IntegrityFailure", "InvalidInput",
-    "NotFound", "Refused", "Request", "actors", "add_actor", "add_enterprise", "advance", "advance_batch",
-    "assign", "correct_grade", "deactivate", "declare_conflict", "digest", "enterprise", "enterprises", "funnel",
-    "history", "import_enterprises", "init", "open_context", "status", "targets", "update_enterprise", "verify",
+    "ActorAdded", "ActorListed", "Advanced", "BatchOutcome", "CampaignError", "ConcurrentChange", "Context",
+    "EnterpriseAdded", "EnterpriseRecord", "EnterpriseUpdated", "Funnel", "GradeCorrected", "Initialised",
+    "IntegrityFailure", "InvalidInput", "NotFound", "Refused", "Request", "Targets", "actors", "add_actor",
+    "add_enterprise", "advance", "advance_batch", "assign", "correct_grade", "deactivate", "declare_conflict",
+    "digest", "enterprise", "enterprises", "funnel", "history", "import_enterprises", "init", "open_context",
+    "status", "targets", "update_enterprise", "verify",
 ]
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_demo_runs_a_year_with_filings_alerts_and_a_year_end_close(sqlite_cli: Cli) -> None:
-    out = sqlite_cli("demo", "--enterprises", "800", "--seed", "7").stdout
+    out = sqlite_cli("demo", "--enterprises", "800", "--seed", "7", "--workspace", "2024-10-09").stdout
     for heading in ("各阶段分布", "审计链校验", "态势页面", "目标完成情况"):
         assert heading in out
     assert "审计链完整 (intact)" in out
@@ -45,5 +45,42 @@ def test_the_demo_runs_a_year_with_filings_alerts_and_a_year_end_close(sqlite_cl
     assert needs and all(n["status"] in ("answered", "late") for n in needs), {n["status"] for n in needs}
     sqlite_cli("audit", "verify", now=after)
 
+    # The workspace copy stands on 2024-10-09 with work for every role, and the printed logins open it.
+    assert "演示登录" in out and "许昌联络员" in out
+    copy = Cli(str(sqlite_cli.home / "workspace.db"), sqlite_cli.home)
+    mid = json.loads(copy("status", "--json", now="2024-10-09T10:00:00+08:00").stdout)
+    assert all(mid["by_state"][s] for s in ("tracking", "acceptance", "certification")), mid["by_state"]
+    _every_role_has_work(copy.db)
+
     again = sqlite_cli("demo", "--enterprises", "800", expect=1)
     assert "空数据库" in again.stderr and "Traceback" not in again.stderr
+
+
+def _every_role_has_work(db: str) -> None:
+    """Each printed login opens the copy, and on the held day each role has tasks waiting (in some
+    city: this demo is small; `make demo`'s 6,000 enterprises give 许昌 work in every role)."""
+    from dataclasses import replace
+
+    from models.db import make_engine
+    from workflow.clock import FixedClock, parse_instant
+    from workflow.context import Context
+    from workflow.demo import people as demo_people
+    from workflow.demo.synthetic import CITIES
+    from workflow.demo.workspace import PASSWORD, people
+    from workflow.services import logins, tasks
+
+    engine = make_engine(db)
+    try:
+        ctx = Context(engine=engine, simulation=True, clock=FixedClock(parse_instant("2024-10-09T10:00:00+08:00")))
+        for _, name in people():
+            opened = logins.login(ctx, name, PASSWORD, "127.0.0.1")
+            assert opened.who.name == name and not opened.who.must_change
+        by_role = {"province_admin": [demo_people.PROVINCE_ADMIN],
+                   "province_reviewer": [demo_people.PROVINCE_REVIEWER],
+                   "city_coordinator": [demo_people.coordinator(c) for c in CITIES],
+                   "city_reviewer": [demo_people.reviewer(c) for c in CITIES],
+                   "expert": [demo_people.expert(c) for c in CITIES]}
+        for role, names in by_role.items():
+            assert any(tasks.my_tasks(replace(ctx, actor=n)).total for n in names), role
+    finally:
+        engine.dispose()

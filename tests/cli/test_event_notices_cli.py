@@ -90,7 +90,7 @@ def test_the_same_events_never_make_a_notice_twice(cli: Cli) -> None:
     from workflow.clock import FixedClock, parse_instant
     from workflow.context import Context
     from workflow.services import announcements
-    from workflow.store.campaigns import current
+    from workflow.store.campaigns import campaign
 
     progress.build(cli)
     before = listed(cli, "publicity") + listed(cli, "certification_result")
@@ -106,8 +106,8 @@ def test_the_same_events_never_make_a_notice_twice(cli: Cli) -> None:
                                                  .where(a.event.in_(("publicize", "certify")))
                                                  .order_by(a.seq)).all()]
             assert len(done) == 8
-            announcements.emit(uow.session, ctx, current(uow.session, ctx), done[:2])  # 许昌's publicity
-            announcements.emit(uow.session, ctx, current(uow.session, ctx), done[4:])  # the certification
+            announcements.emit(uow.session, ctx, campaign(uow.session, ctx), done[:2])  # 许昌's publicity
+            announcements.emit(uow.session, ctx, campaign(uow.session, ctx), done[4:])  # the certification
             uow.commit()
     finally:
         engine.dispose()

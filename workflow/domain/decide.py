@@ -13,7 +13,7 @@ from workflow.clock import local_date, parse_day, parse_stored
 from workflow.domain import effective, grades, machine, rules
 from workflow.domain.plan import Plan
 from workflow.domain.states import UNENROLLED
-from workflow.errors import InvalidInput, Refused
+from workflow.errors import ConcurrentChange, InvalidInput, Refused
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +30,7 @@ class Request:
     grade: str | None = None
     override_window: bool = False
     effective: str | None = None  # YYYY-MM-DD: a decision taken on paper that day (province_admin)
+    expected_version: int | None = None  # the participation's version the asker saw (web form); None: unchecked
 
 
 class Enterprise(Protocol):
@@ -98,6 +99,9 @@ def decide(plan: Plan, req: Request, code: str, ent: Enterprise, part: Participa
     """Judge the event by every rule and say what it changes, or raise Refused / InvalidInput.
     `months`: the evaluation months of the participation's cycle (`reads_months`); `accountable`:
     who acted on the enterprise in the campaign (a disqualification records them)."""
+    if req.expected_version is not None and (part is None or part.version != req.expected_version):
+        raise ConcurrentChange(f"企业 {code} 在您打开页面后已被他人更改，请刷新页面查看当前状态后重试 "
+                               "(changed by someone else since the page was opened)", code=code)
     at = _effective_at(req, code, part, now)
     today = local_date(at)
     target = grades.normalise(req.target_grade) if req.target_grade else (

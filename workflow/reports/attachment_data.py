@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -34,6 +34,80 @@ KEY_ZH = {"summary": "概要", "measures": "措施", "completion_date": "完成�
           "note": "备注", "remarks": "备注", "investment": "投资（万元）"}
 
 
+class PartRow(TypedDict):
+    """A participation in the campaign with its enterprise's master data."""
+
+    pid: int
+    code: str
+    name: str
+    city: str
+    county: str
+    industry: str
+    ule: str
+    state: str
+    starting_grade: str
+    target_grade: str
+    achieved_grade: str | None
+    enrolled_late: bool
+    failures: int
+
+
+class _Audited(TypedDict):
+    actor: str
+    payload: dict[str, Any]  # decoded
+    effective_at: str
+    day: date  # effective_at's Asia/Shanghai day
+
+
+class EventRow(_Audited):
+    seq: int
+    code: str
+    city: str
+    event: str
+
+
+class EvaluationRow(PartRow, _Audited):
+    month: str
+
+
+class EquipmentRow(PartRow):
+    uid: int
+    project: str
+    equipment: str
+    investment: float | None
+    completed: date | None
+    funding: str
+
+
+class EnterpriseRow(TypedDict):
+    """An enterprise with its participation in the campaign (those keys None without one)."""
+
+    code: str
+    name: str
+    city: str
+    county: str
+    industry: str
+    industry_detail: str
+    grade: str
+    rating_doc: str
+    livelihood: bool
+    pid: int | None
+    state: str | None
+    starting_grade: str | None
+    starting_rating_doc: str | None
+    target_grade: str | None
+    achieved_grade: str | None
+
+
+class LatestEvent(TypedDict):
+    seq: int
+    code: str
+    event: str
+    payload: dict[str, Any]
+    effective_at: str
+    day: date
+
+
 def day(effective_at: str) -> date:
     """A stored UTC instant → its Asia/Shanghai calendar day."""
     return local_date(datetime.fromisoformat(effective_at.replace("Z", "+00:00")))
@@ -45,35 +119,35 @@ def _joined(camp: CampaignRef, cities: list[str]) -> Any:
             .where(_P.c.campaign_id == camp.id, _C.c.name.in_(cities)))
 
 
-def participations(s: Session, camp: CampaignRef, cities: list[str]) -> list[dict[str, Any]]:
+def participations(s: Session, camp: CampaignRef, cities: list[str]) -> list[PartRow]:
     rows = s.connection().execute(_joined(camp, cities).order_by(_C.c.id, _E.c.code))
-    return [dict(r._mapping) for r in rows]
+    return [cast(PartRow, dict(r._mapping)) for r in rows]
 
 
 def audit_events(s: Session, camp: CampaignRef, cities: list[str],
-                 events: tuple[str, ...]) -> list[dict[str, Any]]:
+                 events: tuple[str, ...]) -> list[EventRow]:
     """Audited events of the campaign in the cities, in chain order, payload decoded."""
     rows = s.connection().execute(
         select(_A.c.seq, _A.c.code, _A.c.city, _A.c.event, _A.c.actor, _A.c.payload, _A.c.effective_at)
         .where(_A.c.campaign_year == camp.year, _A.c.event.in_(events), _A.c.city.in_(cities))
         .order_by(_A.c.seq))
-    return [{**dict(r._mapping), "payload": json.loads(r.payload), "day": day(r.effective_at)}
+    return [cast(EventRow, {**dict(r._mapping), "payload": json.loads(r.payload), "day": day(r.effective_at)})
             for r in rows]
 
 
-def evaluations(s: Session, camp: CampaignRef, cities: list[str], month: str) -> list[dict[str, Any]]:
+def evaluations(s: Session, camp: CampaignRef, cities: list[str], month: str) -> list[EvaluationRow]:
     q = (_joined(camp, cities).add_columns(_EV.c.month, _A.c.actor, _A.c.payload, _A.c.effective_at)
          .join(_EV, _EV.c.participation_id == _P.c.id).join(_A, _A.c.seq == _EV.c.audit_seq)
          .where(_EV.c.month == month).order_by(_C.c.id, _E.c.code))
-    return [{**dict(r._mapping), "payload": json.loads(r.payload), "day": day(r.effective_at)}
+    return [cast(EvaluationRow, {**dict(r._mapping), "payload": json.loads(r.payload), "day": day(r.effective_at)})
             for r in s.connection().execute(q)]
 
 
-def equipment(s: Session, camp: CampaignRef, cities: list[str]) -> list[dict[str, Any]]:
+def equipment(s: Session, camp: CampaignRef, cities: list[str]) -> list[EquipmentRow]:
     q = (_joined(camp, cities).add_columns(_U.c.id.label("uid"), _U.c.project, _U.c.equipment,
                                            _U.c.investment, _U.c.completed, _U.c.funding)
          .join(_U, _U.c.participation_id == _P.c.id).order_by(_C.c.id, _E.c.code, _U.c.id))
-    return [dict(r._mapping) for r in s.connection().execute(q)]
+    return [cast(EquipmentRow, dict(r._mapping)) for r in s.connection().execute(q)]
 
 
 def describe(payload: dict[str, Any], *, skip: tuple[str, ...] = ()) -> str:
@@ -90,7 +164,7 @@ _ENT_COLS = (_E.c.code, _E.c.name, _C.c.name.label("city"), _E.c.county, _E.c.in
 
 
 def enterprises(s: Session, camp: CampaignRef, cities: list[str], *,
-                grades: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+                grades: tuple[str, ...] | None = None) -> list[EnterpriseRow]:
     """Every enterprise of the cities (or only those now at `grades`) with its participation in the
     campaign, if any (participation keys None otherwise); ordered by city, county, code."""
     q = (select(*_ENT_COLS).select_from(_E).join(_C, _C.c.id == _E.c.city_id)
@@ -99,18 +173,19 @@ def enterprises(s: Session, camp: CampaignRef, cities: list[str], *,
     if grades is not None:
         q = q.where(_E.c.grade.in_(grades))
     rows = s.connection().execute(q.order_by(_C.c.id, _E.c.county, _E.c.code))
-    return [{**dict(r._mapping), "livelihood": bool(r.livelihood)} for r in rows]
+    return [cast(EnterpriseRow, {**dict(r._mapping), "livelihood": bool(r.livelihood)}) for r in rows]
 
 
 def latest_events(s: Session, camp: CampaignRef, codes: list[str],
-                  events: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+                  events: tuple[str, ...]) -> dict[str, LatestEvent]:
     """The latest audited entry among `events` of each code in the campaign, payload decoded."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, LatestEvent] = {}
     for i in range(0, len(codes), 500):
         rows = s.connection().execute(
             select(_A.c.seq, _A.c.code, _A.c.event, _A.c.payload, _A.c.effective_at)
             .where(_A.c.campaign_year == camp.year, _A.c.event.in_(events),
                    _A.c.code.in_(codes[i:i + 500])).order_by(_A.c.seq))
         for r in rows:
-            out[r.code] = {**dict(r._mapping), "payload": json.loads(r.payload), "day": day(r.effective_at)}
+            out[r.code] = cast(LatestEvent, {**dict(r._mapping), "payload": json.loads(r.payload),
+                                             "day": day(r.effective_at)})
     return out

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workflow.domain.states import STATE_ZH
+
+if TYPE_CHECKING:  # the report values' shapes; this module stays free of the database
+    from workflow.reports.figures import DueDate, Funnel, Phase, Targets
+    from workflow.reports.overdue import OverdueMatrix
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;
@@ -26,8 +30,8 @@ td.l{text-align:left}.over{background:#f8d7da}.late{background:#fff3cd}.ok{color
 COLORS = {"achieved": "#2f855a", "pipeline": "#90cdf4", "target": "#e2e8f0", "phase": "#1d4e89"}
 
 
-def render(targets: dict[str, Any], funnel: dict[str, Any], overdue: dict[str, Any],
-           phases: list[dict[str, Any]], dues: list[dict[str, Any]], today: date, *,
+def render(targets: Targets, funnel: Funnel, overdue: OverdueMatrix,
+           phases: list[Phase], dues: list[DueDate], today: date, *,
            simulation: bool = False) -> str:
     from workflow.context import SIMULATION_MARK as MARK
 
@@ -48,7 +52,7 @@ def pct(ratio: float | None) -> str:
     return f"{ratio:.1%}" if 0 < ratio < 0.1 else f"{ratio:.0%}"
 
 
-def _kpis(t: dict[str, Any]) -> str:
+def _kpis(t: Targets) -> str:
     p = t["province"]
     cards = [("全省新增", f"{p['achieved']} / {p['target']}", "achieved"),
              ("完成率", pct(p["progress"]), "progress"),
@@ -61,7 +65,7 @@ def _kpis(t: dict[str, Any]) -> str:
             f'{p["target"]}家以上</h2><div class="kpis">{items}</div></section>')
 
 
-def _targets(t: dict[str, Any]) -> str:
+def _targets(t: Targets) -> str:
     cities = t["cities"]
     scale = max([c["target"] for c in cities] + [c["achieved"] + c["in_pipeline"] for c in cities] + [1])
     row_h, label_w, bar_w = 26, 200, 640
@@ -93,7 +97,7 @@ def _targets(t: dict[str, Any]) -> str:
     return f'<section id="targets"><h2>各地目标完成情况</h2>{legend}{svg}<table>{head}{rows}</table></section>'
 
 
-def _funnel(f: dict[str, Any]) -> str:
+def _funnel(f: Funnel) -> str:
     stages = f["stages"]
     top = max([s["reached"] for s in stages] + [1])
     parts = []
@@ -113,7 +117,7 @@ def _funnel(f: dict[str, Any]) -> str:
             f'<p class="legend">已离开：{exits}</p>{moves_table}</section>')
 
 
-def _overdue(o: dict[str, Any]) -> str:
+def _overdue(o: OverdueMatrix) -> str:
     cols = o["deliverables"]
     head = "<tr><th>城市</th>" + "".join(
         f'<th title="{escape(d["title"])}">{escape(d["label"])}</th>' for d in cols) + "</tr>"
@@ -136,11 +140,11 @@ def _overdue(o: dict[str, Any]) -> str:
                  f"<th>企业</th><th>问题</th><th>详情</th></tr>{ents}</table>"
                  + (f'<p class="legend">另有 {more} 家未列出。</p>' if more > 0 else "")) if ents else ""
     return (f'<section id="overdue"><h2>报送情况矩阵（城市 × 报送材料）</h2>'
-            f'<p class="legend">{escape(o.get("note", ""))}</p><table>{head}{"".join(rows)}</table>'
+            f'<p class="legend"></p><table>{head}{"".join(rows)}</table>'  # empty: matrix() has no "note"
             f"{ent_table}</section>")
 
 
-def _timeline(phases: list[dict[str, Any]], dues: list[dict[str, Any]], today: date) -> str:
+def _timeline(phases: list[Phase], dues: list[DueDate], today: date) -> str:
     if not phases:
         return ""
     start, end = min(p["opens"] for p in phases), max(p["closes"] for p in phases)

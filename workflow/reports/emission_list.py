@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -35,6 +35,30 @@ COLUMNS = (Column("序号", 6, True), Column("企业名称", 30), Column("统一
            Column("差异化管控类别", 30), Column("备注", 28))
 
 
+class EmissionRow(TypedDict):
+    """One enterprise's line of the list."""
+
+    code: str
+    name: str
+    county: str
+    industry: str
+    industry_detail: str
+    starting_grade: str  # at enrolment (the grade now, if not enrolled)
+    grade: str
+    status: str  # not_enrolled, certified, accepted, disqualified, withdrawn, not_achieved, in_progress
+    status_zh: str
+    accepted_grade: str | None  # accepted only
+    livelihood: bool
+    category: str  # 差异化管控类别
+    note: str
+
+
+class CityEmissionRow(EmissionRow):
+    """A line with its city (`--json` of the province's lists)."""
+
+    city: str
+
+
 @dataclass(frozen=True)
 class Listing:
     city: str
@@ -42,7 +66,7 @@ class Listing:
     label: str
     due: date | None
     as_of: date
-    rows: list[dict[str, Any]]
+    rows: list[EmissionRow]
 
 
 def build(ctx: Context, *, city: str | None) -> Listing:
@@ -65,7 +89,7 @@ def listing(s: Session, camp: CampaignRef, city: str | None, today: date) -> Lis
                    d.dues[-1].due if d and d.dues else None, today, rows)
 
 
-def record(e: dict[str, Any], categories: dict[str, str], certify: dict[str, Any] | None) -> dict[str, Any]:
+def record(e: data.EnterpriseRow, categories: dict[str, str], certify: data.LatestEvent | None) -> EmissionRow:
     """One enterprise's row (pure): status of its new grade, category, remark."""
     grade, state = e["grade"], e["state"]
     notes = []

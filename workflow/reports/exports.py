@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
@@ -22,6 +22,10 @@ from workflow.reports import attachment_data as data
 from workflow.reports.sheets import SIGNATURE, Column, Sheet, city_title
 from workflow.services.actors import city_id
 from workflow.store.campaigns import CampaignRef, campaign
+
+if TYPE_CHECKING:
+    from workflow.reports.emission_list import CityEmissionRow
+    from workflow.reports.positive_list import PositiveRow
 
 KINDS = ("attachment1", "attachment2", "attachment3", "attachment4", "attachment5")
 LISTS = ("positive-list", "emission-list")  # the certification phase's lists (认定应用)
@@ -75,7 +79,7 @@ def normalise_kind(kind: str) -> str:
 
 
 def certification_list(ctx: Context, kind: str, *, city: str | None = None,
-                       all_cities: bool = False) -> tuple[list[Sheet], list[dict[str, Any]]]:
+                       all_cities: bool = False) -> tuple[list[Sheet], list[PositiveRow] | list[CityEmissionRow]]:
     """正面清单 (province, or one city) or 应急减排清单 (one city, or a sheet per city): the sheets
     to write and the plain rows (each with its city) for --json."""
     from workflow.reports import emission_list, positive_list
@@ -85,11 +89,13 @@ def certification_list(ctx: Context, kind: str, *, city: str | None = None,
         return [positive_list.sheet(pl)], pl.rows
     if not all_cities:
         el = emission_list.build(ctx, city=city)
-        return [emission_list.sheet(el)], [{"city": el.city, **r} for r in el.rows]
+        one: list[CityEmissionRow] = [{"city": el.city, **r} for r in el.rows]
+        return [emission_list.sheet(el)], one
     with UnitOfWork(ctx.engine) as uow:
         camp = campaign(uow.session, ctx)
         lists = [emission_list.listing(uow.session, camp, c, ctx.today) for c in camp.plan.cities]
-    return [emission_list.sheet(x) for x in lists], [{"city": x.city, **r} for x in lists for r in x.rows]
+    every: list[CityEmissionRow] = [{"city": x.city, **r} for x in lists for r in x.rows]
+    return [emission_list.sheet(x) for x in lists], every
 
 
 def _deliverable(camp: CampaignRef, kind: str) -> Deliverable | None:
@@ -145,7 +151,7 @@ def _city(s: Session, city: str | None) -> str:
     return city_id(s, city)[1]
 
 
-def _common(p: dict[str, Any]) -> list[Any]:
+def _common(p: data.PartRow) -> list[Any]:
     return [p["name"], p["code"], p["county"], p["industry"]]
 
 
@@ -155,7 +161,7 @@ def _rows1(s: Session, camp: CampaignRef, cities: list[str], sc: Scope) -> dict[
     for p in data.participations(s, camp, cities):
         if p["state"] in ("withdrawn", "disqualified"):
             continue  # 有进有出: they have left the list
-        when = enrolled.get(p["code"], {}).get("day")
+        when = enrolled[p["code"]]["day"] if p["code"] in enrolled else None
         if sc.until and when and when > sc.until:
             continue
         out.setdefault(p["city"], []).append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -25,7 +25,39 @@ REQUEST_STATUS = {"answered": "done", "late": "late", "overdue": "overdue", "ope
 SHORT = {"emission_list": "减排清单", "resubmission": "再次认定", REQUESTS: "企业诉求"}
 
 
-def _missing(s: Session, camp: CampaignRef, cities: list[str], today: date) -> list[dict[str, Any]]:
+class Issue(TypedDict):
+    """An enterprise with a missing monthly evaluation or an overdue request."""
+
+    code: str
+    name: str
+    city: str
+    issue: str  # a key of ISSUE_ZH
+    issue_zh: str
+    detail: str
+
+
+class MatrixColumn(TypedDict):
+    kind: str  # a deliverable, or REQUESTS
+    label: str
+    title: str
+    dues: list[str]  # ISO dates
+
+
+class MatrixLine(TypedDict):
+    city: str
+    cells: dict[str, dict[str, int]]  # kind -> status (pending, late, overdue, done, not_owed) -> count
+
+
+class OverdueMatrix(TypedDict):
+    year: int
+    as_of: str
+    deliverables: list[MatrixColumn]
+    matrix: list[MatrixLine]
+    totals: dict[str, int]
+    enterprises: list[Issue]
+
+
+def _missing(s: Session, camp: CampaignRef, cities: list[str], today: date) -> list[Issue]:
     """Participations in tracking when a month ended with no evaluation for it (the same rule the
     scheduler's evaluation_missing notices use), one line per enterprise."""
     months: dict[str, list[str]] = defaultdict(list)
@@ -39,7 +71,7 @@ def _missing(s: Session, camp: CampaignRef, cities: list[str], today: date) -> l
             for code, ms in months.items()]
 
 
-def matrix(ctx: Context, city: str | None = None) -> dict[str, Any]:
+def matrix(ctx: Context, city: str | None = None) -> OverdueMatrix:
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
@@ -57,8 +89,9 @@ def matrix(ctx: Context, city: str | None = None) -> dict[str, Any]:
             enterprises.append({"code": r["code"], "name": r["enterprise"], "city": r["city"],
                                 "issue": "overdue_request", "issue_zh": ISSUE_ZH["overdue_request"],
                                 "detail": f"#{r['id']} {r['subject']}（{r['received']} 收到，{r['due']} 到期）"})
-    cols = [{"kind": d.kind, "label": d.attachment or SHORT.get(d.kind, d.title[:6]), "title": d.title,
-             "dues": [x.due.isoformat() for x in d.dues]} for d in camp.plan.deliverables.values()]
+    cols: list[MatrixColumn] = [
+        {"kind": d.kind, "label": d.attachment or SHORT.get(d.kind, d.title[:6]), "title": d.title,
+         "dues": [x.due.isoformat() for x in d.dues]} for d in camp.plan.deliverables.values()]
     cols.append({"kind": REQUESTS, "label": SHORT[REQUESTS],
                  "title": f"企业需求{camp.plan.request_reply_workdays}个工作日内限时答复", "dues": []})
     order = {c: i for i, c in enumerate(cities)}

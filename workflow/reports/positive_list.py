@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -39,12 +39,26 @@ COLUMNS = (Column("序号", 6, True), Column("城市", 12), Column("区县", 10)
 SOURCE_ZH = {"certified": "本次行动认定", "corrected": "评级更正", "before": "行动前评定"}
 
 
+class PositiveRow(TypedDict):
+    city: str
+    county: str
+    name: str
+    code: str
+    industry: str
+    industry_detail: str
+    grade: str
+    graded_on: str | None  # ISO date; None: rated before the campaign
+    rating_doc: str
+    source: str  # certified, corrected, before (SOURCE_ZH)
+    note: str
+
+
 @dataclass(frozen=True)
 class Listing:
     region: str  # the city, or the province for the whole list
     title: str
     as_of: date
-    rows: list[dict[str, Any]]
+    rows: list[PositiveRow]
 
 
 def build(ctx: Context, *, city: str | None = None) -> Listing:
@@ -63,13 +77,13 @@ def _province(camp: CampaignRef) -> str:
     return authority[:authority.index("省") + 1] if "省" in authority else authority
 
 
-def records(s: Session, camp: CampaignRef, cities: list[str]) -> list[dict[str, Any]]:
+def records(s: Session, camp: CampaignRef, cities: list[str]) -> list[PositiveRow]:
     ents = [e for e in data.enterprises(s, camp, cities, grades=GRADES) if e["state"] != "disqualified"]
     given = data.latest_events(s, camp, [e["code"] for e in ents], GIVING)
     return [record(e, given.get(e["code"]), camp.plan.authority) for e in ents]
 
 
-def record(e: dict[str, Any], entry: dict[str, Any] | None, authority: str) -> dict[str, Any]:
+def record(e: data.EnterpriseRow, entry: data.LatestEvent | None, authority: str) -> PositiveRow:
     """One row: where the grade came from, its date and document (pure)."""
     source, day, doc = "before", None, e["rating_doc"]
     if entry is not None and entry["event"] == "certify" and e["state"] == "certified":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from workflow.context import Context
 from workflow.errors import InvalidInput
@@ -14,7 +14,14 @@ from workflow.reports.writers import atomic
 PAGE = "index.html"
 
 
-def dashboard_page(ctx: Context, out_dir: str | Path) -> dict[str, Any]:
+class Published(TypedDict):
+    path: str
+    bytes: int
+    as_of: str
+    province: reports.TargetLine
+
+
+def dashboard_page(ctx: Context, out_dir: str | Path) -> Published:
     """Write DIR/index.html (created if missing); return its path and the numbers shown."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

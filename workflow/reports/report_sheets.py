@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow.domain.states import STATE_ZH, STATES
 from workflow.reports.dashboard import pct
 from workflow.reports.sheets import Column, Sheet
 
+if TYPE_CHECKING:
+    from workflow.reports.figures import TargetLine, Targets
 
-def targets_sheet(report: dict[str, Any]) -> Sheet:
+
+def targets_sheet(report: Targets) -> Sheet:
     """`report targets` as one sheet: a row per reporting unit and the province total."""
     cols = (Column("序号", 6, True), Column("城市", 24), Column("目标（家）", 8, True),
             Column("已新增", 8, True), Column("完成率", 8, True), Column("在途", 8, True),
             Column("差距", 8, True), *(Column(STATE_ZH[s], 8, True) for s in STATES))
 
-    def line(x: dict[str, Any]) -> list[Any]:
+    def line(x: TargetLine) -> list[Any]:
         rate = pct(x["progress"]) if x["progress"] is not None else ""
         return [x["target"], x["achieved"], rate, x["in_pipeline"], x["gap"],
                 *(x["by_state"][s] for s in STATES)]

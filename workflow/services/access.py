@@ -13,7 +13,7 @@ from workflow.clock import utc_iso
 from workflow.context import Context
 from workflow.domain import creditcode
 from workflow.errors import InvalidInput, NotFound, Refused
-from workflow.services import permissions
+from workflow.services import logins, permissions
 from workflow.services.actors import ActorRecord, find, lookup, serialise_actor_changes
 from workflow.store.ledger import Entry, Ledger, audited
 
@@ -122,6 +122,7 @@ def deactivate(ctx: Context, name: str) -> dict[str, Any]:
         seq, _ = Ledger(s, ctx).append(Entry(city=who.city, event="actor_deactivate", actor=actor.name, role=role,
                                              payload={"name": who.name, "roles": list(who.roles)}))
         s.connection().execute(update(table(Actor)).where(_A.id == aid).values(active=False))
+        logins.end_sessions(s, aid, utc_iso(ctx.wall.now()))  # signed out of the web workspace at once
         return {"name": who.name, "active": False, "seq": seq}
 
     return audited(ctx, "actor_deactivate", None, work)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
@@ -23,6 +23,49 @@ COLUMNS = ("seq", "effective_at", "recorded_at", "actor", "role", "event", "code
            "from_state", "to_state", "reason", "payload")
 
 
+class Action(TypedDict):
+    seq: int
+    event: str
+    at: str
+    reason: str
+
+
+class ActorActions(TypedDict):
+    actor: str
+    roles: list[str]
+    actions: list[Action]
+
+
+class Disqualification(TypedDict):
+    seq: int
+    actor: str
+    reason: str
+    at: str
+
+
+class Accountability(TypedDict):
+    code: str
+    year: int
+    disqualified: Disqualification | None
+    actors: list[ActorActions]
+
+
+class LogEntry(TypedDict):
+    seq: int
+    effective_at: str
+    recorded_at: str
+    actor: str
+    role: str
+    event: str
+    code: str | None
+    campaign_year: int | None
+    city: str | None
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    payload: dict[str, Any]  # decoded
+
+
 def _in_campaign(s: Session, year: int) -> Any:
     """Entries of the campaign: its year, or year-less ones (master data, assignments) inside its dates."""
     start, end = s.execute(select(_CA.start, _CA.end).where(_CA.year == year)).one()
@@ -34,11 +77,11 @@ def _utc(day: date, plus_days: int = 0) -> str:
     return utc_iso(datetime.combine(day + timedelta(days=plus_days), time(0), SHANGHAI))
 
 
-def actors_of(s: Session, code: str, year: int) -> list[dict[str, Any]]:
+def actors_of(s: Session, code: str, year: int) -> list[ActorActions]:
     """The actors who acted on the enterprise in the campaign, each with what and when."""
     rows = s.execute(select(_AU.seq, _AU.actor, _AU.role, _AU.event, _AU.effective_at, _AU.reason)
                      .where(_AU.code == code, _in_campaign(s, year)).order_by(_AU.seq)).all()
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, ActorActions] = {}
     for seq, actor, role, event, at, reason in rows:
         rec = out.setdefault(actor, {"actor": actor, "roles": [], "actions": []})
         if role not in rec["roles"]:
@@ -47,7 +90,7 @@ def actors_of(s: Session, code: str, year: int) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def accountability(ctx: Context, code: str) -> dict[str, Any]:
+def accountability(ctx: Context, code: str) -> Accountability:
     """`campaign audit actors CODE`: the accountability record of one enterprise in this campaign."""
     code = creditcode.validate(code)
     with UnitOfWork(ctx.engine) as uow:
@@ -59,7 +102,7 @@ def accountability(ctx: Context, code: str) -> dict[str, Any]:
             .order_by(_AU.seq.desc()).limit(1)).first()
     if not actors:
         raise NotFound(f"企业 {code} 在 {camp.year} 年行动中没有审计记录")
-    disq = {"seq": dq[0], "actor": dq[1], "reason": dq[2], "at": dq[3]} if dq else None
+    disq: Disqualification | None = {"seq": dq[0], "actor": dq[1], "reason": dq[2], "at": dq[3]} if dq else None
     return {"code": code, "year": camp.year, "disqualified": disq, "actors": actors}
 
 
@@ -73,7 +116,7 @@ def _bound(text: str | None, name: str, plus_days: int) -> str | None:
 
 
 def log(ctx: Context, *, actor: str | None = None, city: str | None = None, code: str | None = None,
-        event: str | None = None, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
+        event: str | None = None, since: str | None = None, until: str | None = None) -> list[LogEntry]:
     """Audit entries matching every filter given; --since/--until are days (Asia/Shanghai), inclusive,
     on the campaign clock (effective_at)."""
     q = select(*[getattr(_AU, c) for c in COLUMNS]).order_by(_AU.seq)
@@ -91,10 +134,10 @@ def log(ctx: Context, *, actor: str | None = None, city: str | None = None, code
         q = q.where(_AU.effective_at < hi)
     with UnitOfWork(ctx.engine) as uow:
         rows = uow.session.connection().execute(q).all()
-    return [{**dict(r._mapping), "payload": json.loads(r.payload)} for r in rows]
+    return [cast(LogEntry, {**dict(r._mapping), "payload": json.loads(r.payload)}) for r in rows]
 
 
-def write_xlsx(rows: list[dict[str, Any]], path: str, *, simulation: bool = False) -> str:
+def write_xlsx(rows: list[LogEntry], path: str, *, simulation: bool = False) -> str:
     """The filtered log as a printable workbook (one row per entry, the payload as JSON)."""
     from workflow.domain.audit import canonical_json
     from workflow.reports.sheets import Column, Sheet

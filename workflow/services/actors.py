@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
@@ -13,30 +12,28 @@ from models.db import UnitOfWork
 from models.tables import Actor, City, table
 from workflow.context import Context
 from workflow.domain.identifiers import clean_identifier
+from workflow.domain.matrix import ROLE_ZH, ROLES, SYSTEM, ActorRecord  # noqa: F401  (callers name them here)
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.store.ledger import Entry, Ledger, audited
 
 _A, _C = table(Actor).c, table(City).c
 
-ROLES = ("province_admin", "province_reviewer", "city_coordinator", "city_reviewer", "expert")
-ROLE_ZH = {"province_admin": "省级管理员", "province_reviewer": "省级复核人员",
-           "city_coordinator": "市级联络员", "city_reviewer": "市级评审人员", "expert": "专家",
-           "system": "系统"}
 
 
-@dataclass(frozen=True)
-class ActorRecord:
+class ActorAdded(TypedDict):
     name: str
-    roles: tuple[str, ...]
+    roles: list[str]
     city: str | None
-    active: bool = True
-
-    @property
-    def role(self) -> str:
-        return self.roles[0]
+    bootstrap: bool
 
 
-SYSTEM = ActorRecord("system", ("system",), None)
+class ActorListed(TypedDict):
+    name: str
+    roles: list[str]
+    city: str | None
+    active: bool
+
+
 _ACTORS_LOCK = 727_0012  # PostgreSQL advisory lock: one actor change (add, deactivate) at a time
 
 
@@ -114,11 +111,11 @@ def city_id(session: Session, name: str) -> tuple[int, str]:
     raise InvalidInput(f"未知城市 '{name}'，可选：{'、'.join(names)} (unknown city)")
 
 
-def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> dict[str, Any]:
+def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> ActorAdded:
     """Register an actor. The first actor needs no one to act (bootstrap); refusals are recorded."""
     from workflow.services.permissions import authorize_actor_admin  # permissions imports this module
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> ActorAdded:
         roles_ = validate_roles(roles)
         name_ = actor_name(name)
         serialise_actor_changes(s)
@@ -139,7 +136,7 @@ def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> di
         # role are checked against this table (the first actor's own entry included)
         s.connection().execute(insert(table(Actor)).values(name=name_, roles=",".join(roles_), city_id=cid,
                                                            active=True))
-        added = {"name": name_, "roles": list(roles_), "city": cname, "bootstrap": bootstrap}
+        added: ActorAdded = {"name": name_, "roles": list(roles_), "city": cname, "bootstrap": bootstrap}
         Ledger(s, ctx).append(Entry(city=cname, event="actor_add", actor=acting.name, role=acting.role,
                                     payload=added))
         return added
@@ -147,7 +144,7 @@ def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> di
     return audited(ctx, "actor_add", None, work)
 
 
-def listing(ctx: Context) -> list[dict[str, object]]:
+def listing(ctx: Context) -> list[ActorListed]:
     with UnitOfWork(ctx.engine) as uow:
         rows = uow.session.execute(
             select(_A.name, _A.roles, _C.name, _A.active)

@@ -14,6 +14,7 @@ a notice twice. Every number and date comes from the audit entries, the rows and
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,7 +51,7 @@ class Happened:
     achieved_grade: str | None
 
 
-def emit(session: Session, ctx: Context, camp: CampaignRef, done: list[dict[str, Any]]) -> None:
+def emit(session: Session, ctx: Context, camp: CampaignRef, done: Sequence[Mapping[str, Any]]) -> None:
     """Enqueue, in the caller's transaction, the notices the applied events call for."""
     seqs = [int(d["seq"]) for d in done if d.get("event") in EVENTS]
     if not seqs:

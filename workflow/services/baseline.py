@@ -6,7 +6,7 @@ A province admin's act with a reason, in one transaction; the entries stay in th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -20,6 +20,12 @@ from workflow.store.ledger import _LOCK_KEY, Entry, Ledger, audited
 from workflow.store.projection import KEY_NAMES, Break, check
 
 EVENT = BASELINE
+
+
+class Baselined(TypedDict):
+    baselines: int  # entries written
+    tables: dict[str, int]  # of them, per table
+    entries: int  # the chain's length after
 
 
 def _entry(b: Break, actor: str, role: str, reason: str) -> Entry:
@@ -36,11 +42,11 @@ def _entry(b: Break, actor: str, role: str, reason: str) -> Entry:
                  payload={"table": b.table, "key": list(b.key), "row": b.row})
 
 
-def baseline(ctx: Context, reason: str) -> dict[str, Any]:
+def baseline(ctx: Context, reason: str) -> Baselined:
     """Append one baseline entry per audited row that differs from what the log implies."""
     why = reason.strip()
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> Baselined:
         actor = lookup(s, ctx.actor)
         role = permissions.authorize_role(actor, "audit_baseline")
         if not why:

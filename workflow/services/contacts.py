@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from hashlib import sha256
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
@@ -27,6 +27,17 @@ PROVINCE = ("省级", "省", "河南省", "province")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
+class ContactShown(TypedDict):
+    """A contact as shown and audited (the webhook masked)."""
+
+    id: int
+    city: str | None  # None: the province
+    name: str
+    email: str | None
+    webhook: str | None
+    active: bool
+
+
 def validate_email(value: str) -> str:
     value = value.strip()
     if len(value) > 254 or not _EMAIL.match(value):
@@ -43,12 +54,12 @@ def validate_webhook(value: str) -> str:
 
 
 def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | None = None,
-        name: str = "") -> dict[str, Any]:
+        name: str = "") -> ContactShown:
     """Add a contact for a city ('省级' for the province); audited in the same transaction. An address
     already active for that unit is refused (the database's unique indexes settle a race); every
     refusal is recorded."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> ContactShown:
         if not email and not webhook:
             raise InvalidInput("请至少提供 --email 或 --webhook (an address is required)")
         mail = validate_email(email) if email else None
@@ -77,10 +88,10 @@ def add(ctx: Context, *, city: str, email: str | None = None, webhook: str | Non
     return audited(ctx, "contact_add", None, work)
 
 
-def remove(ctx: Context, contact_id: int) -> dict[str, Any]:
+def remove(ctx: Context, contact_id: int) -> ContactShown:
     """Stop sending to a contact (kept, marked inactive; audited)."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> ContactShown:
         actor = lookup(s, ctx.actor)
         row = s.execute(select(_CT.c.city, _CT.c.name, _CT.c.email, _CT.c.webhook, _CT.c.active)
                         .where(_CT.c.id == contact_id)).one_or_none()
@@ -112,13 +123,13 @@ def _exists(s: Session, city: str | None, email: str | None, webhook: str | None
 
 
 def _shown(cid: int, city: str | None, name: str, email: str | None, webhook: str | None,
-           active: bool = True) -> dict[str, Any]:
+           active: bool = True) -> ContactShown:
     """A contact as shown and audited: the webhook's key or token is masked."""
     return {"id": cid, "city": city, "name": name, "email": email,
             "webhook": mask_url(webhook) if webhook else None, "active": active}
 
 
-def listing(ctx: Context, *, city: str | None = None, every: bool = False) -> list[dict[str, Any]]:
+def listing(ctx: Context, *, city: str | None = None, every: bool = False) -> list[ContactShown]:
     query = select(_CT.c.id, _CT.c.city, _CT.c.name, _CT.c.email, _CT.c.webhook, _CT.c.active).order_by(_CT.c.id)
     if not every:
         query = query.where(_CT.c.active.is_(True))

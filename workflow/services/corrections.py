@@ -4,7 +4,7 @@ enterprise is in the middle of the campaign."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -21,12 +21,21 @@ from workflow.store.ledger import Entry, Ledger, audited
 
 _E, _C, _P = table(Enterprise).c, table(City).c, table(Participation).c
 EVENT = "grade_correction"
+# "from" is a keyword: the functional form
+GradeChange = TypedDict("GradeChange", {"from": str, "to": str, "rating_doc": str, "previous_rating_doc": str})
 
 
-def correct_grade(ctx: Context, code: str, grade: str, *, reason: str, rating_doc: str) -> dict[str, Any]:
+class GradeCorrected(GradeChange):
+    code: str
+    city: str
+    reason: str
+    seq: int
+
+
+def correct_grade(ctx: Context, code: str, grade: str, *, reason: str, rating_doc: str) -> GradeCorrected:
     """Set the enterprise's grade and 评级文件文号; audited with from/to, reason and document."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> GradeCorrected:
         actor = lookup(s, ctx.actor)
         code_ = creditcode.validate(code)
         cur = s.execute(select(_E.id, _E.version, _E.industry, _E.grade, _E.rating_doc, _E.ule,
@@ -59,7 +68,7 @@ def correct_grade(ctx: Context, code: str, grade: str, *, reason: str, rating_do
             .values(grade=new, rating_doc=doc, version=cur.version + 1))
         if done.rowcount != 1:
             raise ConcurrentChange(code=code_)
-        payload = {"from": cur.grade, "to": new, "rating_doc": doc, "previous_rating_doc": cur.rating_doc}
+        payload: GradeChange = {"from": cur.grade, "to": new, "rating_doc": doc, "previous_rating_doc": cur.rating_doc}
         seq, _ = Ledger(s, ctx).append(Entry(code=code_, campaign_year=camp.year, city=cur.city, event=EVENT,
                                              actor=actor.name, role=role, reason=why, payload=payload))
         return {"code": code_, "city": cur.city, "reason": why, "seq": seq, **payload}

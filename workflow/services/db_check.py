@@ -3,7 +3,7 @@ rewritten (rows written before the industry vocabulary, the 评级文件文号 a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 
@@ -29,7 +29,30 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 
-def check(ctx: Context) -> dict[str, Any]:
+class ProblemRow(TypedDict):
+    code: str
+    name: str
+    city: str
+    industry: str
+    grade: str
+
+
+class Problem(TypedDict):
+    kind: str  # a key of KINDS
+    zh: str
+    fix: str
+    rows: list[ProblemRow]
+
+
+class DbCheck(TypedDict):
+    year: int
+    enterprises: int
+    total: int
+    problems: list[Problem]
+    vocabulary: str  # the industries, joined with 、
+
+
+def check(ctx: Context) -> DbCheck:
     """Every problem found, by kind; `total` counts rows listed (a row may appear under two kinds)."""
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
@@ -39,9 +62,9 @@ def check(ctx: Context) -> dict[str, Any]:
                          .join_from(table(Enterprise), table(City), _C.id == _E.city_id)
                          .order_by(_C.id, _E.code)).all()
     vocab = camp.plan.industries
-    found: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    found: dict[str, list[ProblemRow]] = {k: [] for k in KINDS}
     for r in rows:
-        item = {"code": r.code, "name": r.name, "city": r.city, "industry": r.industry, "grade": r.grade}
+        item: ProblemRow = {"code": r.code, "name": r.name, "city": r.city, "industry": r.industry, "grade": r.grade}
         if not vocab.known(r.industry):
             found["unknown_industry"].append(item)
         elif r.grade not in vocab.grades_for(r.industry):

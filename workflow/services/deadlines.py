@@ -6,7 +6,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
@@ -54,8 +54,41 @@ class Slot:
         return "overdue" if today > self.due.due else "pending"
 
 
+class Submitted(TypedDict):
+    city: str
+    kind: str
+    title: str
+    period: str
+    due: str  # ISO dates
+    submitted_on: str
+    late: bool
+    days_late: int
+    file: str | None
+    sha256: str | None
+    stored_path: str | None
+    generated: bool
+    seq: int
+
+
+class DeadlineRow(TypedDict):
+    """One city × deliverable × due date with its status (submitted, late, overdue, pending, not_owed)."""
+
+    city: str
+    kind: str
+    attachment: str
+    title: str
+    period: str
+    due: str
+    status: str
+    submitted_on: str | None
+    submissions: int
+    days_left: int | None  # pending only
+    days_overdue: int | None  # overdue only
+    days_late: int | None  # late only
+
+
 def submit(ctx: Context, *, city: str, kind: str, period: str | None, file: str | None,
-           note: str, generate: bool = False) -> dict[str, Any]:
+           note: str, generate: bool = False) -> Submitted:
     """Record a city's submission; the file (given, or with `generate` built from the data now) is
     copied into the document store. Late is allowed. All or nothing: if the submission is not
     recorded, the file it copied is removed again."""
@@ -70,7 +103,7 @@ def submit(ctx: Context, *, city: str, kind: str, period: str | None, file: str 
 
 
 def _submit(s: Session, ctx: Context, city: str, kind: str, period: str | None, file: str | None,
-            note: str, generate: bool, stored: list[Stored]) -> dict[str, Any]:
+            note: str, generate: bool, stored: list[Stored]) -> Submitted:
     actor = lookup(s, ctx.actor)
     camp = campaigns.campaign(s, ctx)
     d = camp.plan.deliverables.get(kind)
@@ -149,7 +182,7 @@ def slots(s: Session, camp: CampaignRef, as_of: date | None = None, *, condition
     return out
 
 
-def row(slot: Slot, today: date) -> dict[str, Any]:
+def row(slot: Slot, today: date) -> DeadlineRow:
     status, due = slot.status(today), slot.due.due
     return {"city": slot.city, "kind": slot.deliverable.kind, "attachment": slot.deliverable.attachment,
             "title": city_title(slot.deliverable.title, slot.city), "period": slot.due.period,
@@ -162,7 +195,7 @@ def row(slot: Slot, today: date) -> dict[str, Any]:
 
 
 def listing(ctx: Context, *, city: str | None = None, overdue: bool = False,
-            upcoming: int | None = None) -> list[dict[str, Any]]:
+            upcoming: int | None = None) -> list[DeadlineRow]:
     if upcoming is not None and upcoming < 0:
         raise InvalidInput("--upcoming 应为非负天数")
     with UnitOfWork(ctx.engine) as uow:
@@ -173,7 +206,8 @@ def listing(ctx: Context, *, city: str | None = None, overdue: bool = False,
     if overdue:
         rows = [r for r in rows if r["status"] == "overdue"]
     if upcoming is not None:
-        rows = [r for r in rows if r["status"] == "pending" and r["days_left"] <= upcoming]
+        rows = [r for r in rows if r["status"] == "pending" and r["days_left"] is not None
+                and r["days_left"] <= upcoming]
     order = {c: i for i, c in enumerate(camp.plan.cities)}
     return sorted(rows, key=lambda r: (r["due"], order[r["city"]], r["kind"]))
 

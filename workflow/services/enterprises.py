@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
@@ -31,6 +31,47 @@ _CURRENT = ("name", "county", "industry", "industry_detail", "grade", "rating_do
             "ule_date", "livelihood")
 
 
+class _Master(TypedDict):
+    code: str
+    name: str
+    city: str
+    county: str
+    industry: str
+    industry_detail: str
+    grade: str
+    rating_doc: str
+    ule: str
+    ule_ref: str
+    livelihood: bool
+
+
+class EnterpriseAdded(_Master):
+    """The new row as validated (`master_data.validate_row`, dates as ISO text) and its warnings."""
+
+    ule_date: str | None
+    warnings: list[str]
+
+
+class EnterpriseUpdated(TypedDict):
+    code: str
+    changed: dict[str, list[Any]]  # field -> [before, after]
+    version: int
+
+
+class EnterpriseRecord(_Master):
+    """An enterprise with its participation in the campaign (participation keys None if none)."""
+
+    ule_date: date | None
+    enterprise_version: int
+    state: str | None
+    target_grade: str | None
+    starting_grade: str | None
+    achieved_grade: str | None
+    version: int | None  # the participation's
+    enrolled_late: bool | None
+    failures: int | None
+
+
 def _cities(session: Session) -> dict[str, int]:
     found = {r[0]: int(r[1]) for r in session.execute(select(City.name, City.id))}  # type: ignore[call-overload]
     if not found:
@@ -48,8 +89,8 @@ def _authorize_publicity(s: Session, actor: ActorRecord, clean: dict[str, Any]) 
         permissions.authorize(s, actor, "ule_publicize", city=clean["city"], code=None)
 
 
-def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
-    def work(s: Session) -> dict[str, Any]:
+def add(ctx: Context, row: dict[str, str]) -> EnterpriseAdded:
+    def work(s: Session) -> EnterpriseAdded:
         actor = lookup(s, ctx.actor)
         clean = validate_row(row, _cities(s), campaign(s, ctx).plan, ctx.today)
         role = permissions.authorize(s, actor, "enterprise_add", city=clean["city"], code=clean["code"])
@@ -59,7 +100,7 @@ def add(ctx: Context, row: dict[str, str]) -> dict[str, Any]:
         s.connection().execute(insert(_E).values(version=1, **{k: v for k, v in clean.items() if k != "city"}))
         Ledger(s, ctx).append(_entry(clean, actor.name, role, "enterprise_add", _public(clean)))
         warning = creditcode.region_warning(clean["code"])
-        return {**_public(clean), "warnings": [warning] if warning else []}
+        return cast(EnterpriseAdded, {**_public(clean), "warnings": [warning] if warning else []})
 
     return audited(ctx, "enterprise_add", row.get("code"), work)
 
@@ -73,11 +114,11 @@ GRADE_REFUSED = ("enterprise update 不能修改绩效等级：等级只经验�
                  "--rating-doc … 更正 (use campaign enterprise correct-grade)")
 
 
-def update_master(ctx: Context, code: str, changes: dict[str, str]) -> dict[str, Any]:
+def update_master(ctx: Context, code: str, changes: dict[str, str]) -> EnterpriseUpdated:
     """Change master data (audited). The grade is refused to everyone; ULE 已公示 (with its
     document and date) is set by a city reviewer of the enterprise's city or the province."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> EnterpriseUpdated:
         actor = lookup(s, ctx.actor)
         code_ = creditcode.validate(code)
         cur = s.execute(select(_E, _C.c.name.label("city_name")).join(_C, _C.c.id == _E.c.city_id)
@@ -210,14 +251,14 @@ def _listing(session: Session, ctx: Context) -> Any:
             .join(_P, (_P.c.enterprise_id == _E.c.id) & (_P.c.campaign_id == camp.id), isouter=True))
 
 
-def _record(r: Any) -> dict[str, Any]:
+def _record(r: Any) -> EnterpriseRecord:
     d = dict(r._mapping)
     d["livelihood"] = bool(d["livelihood"])
     d["enrolled_late"] = bool(d["enrolled_late"]) if d["enrolled_late"] is not None else None
-    return d
+    return cast(EnterpriseRecord, d)
 
 
-def show(ctx: Context, code: str) -> dict[str, Any]:
+def show(ctx: Context, code: str) -> EnterpriseRecord:
     code = creditcode.validate(code)
     with UnitOfWork(ctx.engine) as uow:
         r = uow.session.execute(_listing(uow.session, ctx).where(_E.c.code == code)).one_or_none()
@@ -227,7 +268,7 @@ def show(ctx: Context, code: str) -> dict[str, Any]:
 
 
 def listing(ctx: Context, *, city: str | None = None, state: str | None = None,
-            limit: int | None = None) -> Iterable[dict[str, Any]]:
+            limit: int | None = None) -> Iterable[EnterpriseRecord]:
     state = _state(state) if state else None
     if limit is not None and limit < 1:
         raise InvalidInput(f"--limit 应为正整数，收到 {limit} (positive number expected)")

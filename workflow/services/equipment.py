@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypedDict, cast
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
@@ -42,7 +42,43 @@ class Update:
     funding: str = ""
 
 
-def _clean(u: Update) -> dict[str, Any]:
+class _Cleaned(TypedDict):
+    project: str
+    equipment: str
+    investment: float | None  # 万元
+    completed: date | None
+    funding: str
+
+
+class _Recorded(TypedDict):
+    project: str
+    equipment: str
+    investment: float | None
+    completed: str | None  # ISO date
+    funding: str
+
+
+class Recorded(_Recorded):
+    id: int | None
+    code: str
+    city: str
+    seq: int
+
+
+class EquipmentRow(_Recorded):
+    id: int
+    code: str
+    name: str
+    city: str
+    county: str
+    industry: str
+    state: str
+    actor: str
+    recorded_at: str
+    audit_seq: int
+
+
+def _clean(u: Update) -> _Cleaned:
     project, equipment = u.project.strip(), u.equipment.strip()
     if not project:
         raise InvalidInput("--project 项目名称不能为空")
@@ -67,10 +103,10 @@ def _clean(u: Update) -> dict[str, Any]:
             "completed": completed, "funding": u.funding.strip()}
 
 
-def record(ctx: Context, u: Update) -> dict[str, Any]:
+def record(ctx: Context, u: Update) -> Recorded:
     """Store one equipment update on the participation and its audit entry, together."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> Recorded:
         code = creditcode.validate(u.code)
         clean = _clean(u)
         actor = lookup(s, ctx.actor)
@@ -85,7 +121,7 @@ def record(ctx: Context, u: Update) -> dict[str, Any]:
         if part.state in CLOSED:
             raise Refused(f"企业 {code} 已{'退出' if part.state == 'withdrawn' else '取消评级资格'}，"
                           f"不能登记设备更新 (state {part.state})", rule="state", code=code)
-        payload = {**clean, "completed": clean["completed"].isoformat() if clean["completed"] else None}
+        payload: _Recorded = {**clean, "completed": clean["completed"].isoformat() if clean["completed"] else None}
         seq, _ = Ledger(s, ctx).append(Entry(code=code, campaign_year=camp.year, city=part.city, event=EVENT,
                                              actor=actor.name, role=role, payload=payload))
         row = s.connection().execute(insert(_U).values(
@@ -97,7 +133,7 @@ def record(ctx: Context, u: Update) -> dict[str, Any]:
     return audited(ctx, EVENT, u.code, work)
 
 
-def listing(ctx: Context, *, city: str | None = None) -> list[dict[str, Any]]:
+def listing(ctx: Context, *, city: str | None = None) -> list[EquipmentRow]:
     """Equipment updates of the current campaign, by city then enterprise then entry."""
     with UnitOfWork(ctx.engine) as uow:
         s = uow.session
@@ -114,5 +150,5 @@ def listing(ctx: Context, *, city: str | None = None) -> list[dict[str, Any]]:
     for r in rows:
         d = dict(r._mapping)
         d["completed"] = d["completed"].isoformat() if d["completed"] else None
-        out.append(d)
+        out.append(cast(EquipmentRow, d))
     return out

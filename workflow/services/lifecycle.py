@@ -6,7 +6,7 @@ Where it reads and writes is one interface, `Rows`: `Direct` for one event, `Pre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypedDict
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -25,7 +25,7 @@ from workflow.store.held_writes import FlushFailed
 from workflow.store.ledger import Entry, Ledger, record_refusal, refusals_recorded
 from workflow.store.participations import Direct
 
-__all__ = ["BatchOutcome", "Request", "Rows", "advance", "advance_batch", "apply"]
+__all__ = ["Advanced", "BatchOutcome", "Request", "Rows", "advance", "advance_batch", "apply"]
 
 _READS_AUDIT = permissions.READS_AUDIT | {"disqualify"}  # disqualify: its accountability record reads the log
 _HOLD = 2_000  # rows a batch holds back per executemany
@@ -60,6 +60,19 @@ class Rows(Protocol):
         """Make held-back writes visible to what reads the tables."""
 
 
+class Advanced(TypedDict):
+    """One applied event: what `advance` and `apply` return."""
+
+    code: str
+    event: str
+    from_state: str
+    to_state: str
+    seq: int
+    hash: str
+    late: bool
+    version: int
+
+
 class Loaded(NamedTuple):
     code: str
     ent: Any
@@ -69,7 +82,7 @@ class Loaded(NamedTuple):
 
 
 def apply(rows: Rows, ledger: Ledger, ctx: Context, camp: CampaignRef, actor: ActorRecord,
-          req: Request) -> dict[str, Any]:
+          req: Request) -> Advanced:
     """One event inside the caller's transaction; a refusal raises before anything is written."""
     seen = _load(rows, ledger, camp, req)
     role = _authorise(rows, actor, req, seen)
@@ -105,7 +118,7 @@ def _authorise(rows: Rows, actor: ActorRecord, req: Request, seen: Loaded) -> st
 
 
 def _write(rows: Rows, ledger: Ledger, camp: CampaignRef, actor: ActorRecord, role: str, req: Request,
-           seen: Loaded, d: Decision) -> dict[str, Any]:
+           seen: Loaded, d: Decision) -> Advanced:
     now = utc_iso(d.at)
     values = {"state": d.dest, "version": d.version, "updated_at": now, **d.changes}
     pid = (rows.insert(seen.code, seen.ent, values) if seen.part is None
@@ -122,7 +135,7 @@ def _write(rows: Rows, ledger: Ledger, camp: CampaignRef, actor: ActorRecord, ro
             "seq": seq, "hash": digest, "late": d.late, "version": d.version}
 
 
-def advance(ctx: Context, req: Request) -> dict[str, Any]:
+def advance(ctx: Context, req: Request) -> Advanced:
     """One event in its own transaction, with the notices it calls for; a refusal is recorded and re-raised."""
     with refusals_recorded(ctx, req.event, req.code), ctx.uow(ctx.engine) as uow:
         actor = lookup(uow.session, ctx.actor)
@@ -156,7 +169,7 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
         rows = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs], actor=actor.name,
                          hold=_HOLD)
         last: dict[str, tuple[int, str]] = {}  # code -> (line, event) of its last row applied
-        done: list[dict[str, Any]] = []  # the applied events, for the notices they call for
+        done: list[Advanced] = []  # the applied events, for the notices they call for
         for line, req in reqs:
             try:
                 r = apply(rows, ledger, ctx, camp, actor, req)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
@@ -25,10 +25,55 @@ _ND, _E, _C, _CA = table(EnterpriseNeed).c, table(Enterprise).c, table(City).c, 
 MAX_ID = 2**63 - 1  # the largest key either database stores
 
 
-def open_need(ctx: Context, code: str, subject: str, received: date | None = None) -> dict[str, Any]:
+class _Opened(TypedDict):  # the open_request audit payload
+    request: int
+    subject: str
+    received: str  # ISO dates
+    due: str
+    workdays: int
+
+
+class NeedOpened(_Opened):
+    id: int
+    code: str
+    enterprise: str
+    city: str
+
+
+class _Answered(TypedDict):  # the answer_request audit payload
+    request: int
+    due: str
+    answered_on: str
+    late: bool
+    text: str
+
+
+class NeedAnswered(_Answered):
+    id: int
+    code: str
+    city: str
+    days_late: int
+
+
+class NeedRow(TypedDict):
+    id: int
+    code: str
+    enterprise: str
+    city: str
+    subject: str
+    received: str
+    due: str
+    status: str  # open, overdue, answered, late
+    answered_on: str | None
+    answered_by: str | None
+    days_left: int | None  # open only
+    days_overdue: int | None  # overdue only
+
+
+def open_need(ctx: Context, code: str, subject: str, received: date | None = None) -> NeedOpened:
     """Record a need received today (or on `received`); due the N-th working day after receipt."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> NeedOpened:
         code_ = creditcode.validate(code)
         actor = lookup(s, ctx.actor)
         camp = campaigns.campaign(s, ctx)
@@ -46,7 +91,7 @@ def open_need(ctx: Context, code: str, subject: str, received: date | None = Non
         rid = s.connection().execute(insert(table(EnterpriseNeed)).values(
             campaign_id=camp.id, enterprise_id=ent[0], subject=subject.strip(), received=day, due=due,
             opened_by=actor.name, opened_at=utc_iso(ctx.now()))).inserted_primary_key[0]  # type: ignore[index]
-        payload = {"request": int(rid), "subject": subject.strip(), "received": day.isoformat(),
+        payload: _Opened = {"request": int(rid), "subject": subject.strip(), "received": day.isoformat(),
                    "due": due.isoformat(), "workdays": camp.plan.request_reply_workdays}
         Ledger(s, ctx).append(Entry(code=code_, campaign_year=camp.year, city=ent[2], event="open_request",
                                     actor=actor.name, role=role, payload=payload))
@@ -55,10 +100,10 @@ def open_need(ctx: Context, code: str, subject: str, received: date | None = Non
     return audited(ctx, "open_request", code, work)
 
 
-def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
+def answer(ctx: Context, request_id: int, text: str) -> NeedAnswered:
     """Answer a request; after its due date the answer is recorded as late."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> NeedAnswered:
         actor = lookup(s, ctx.actor)
         if not 0 < request_id <= MAX_ID:  # a number no row can have (and SQLite cannot even bind)
             raise NotFound(f"需求 {request_id} 不存在 (no such request)", key=request_id)
@@ -78,7 +123,7 @@ def answer(ctx: Context, request_id: int, text: str) -> dict[str, Any]:
                                               answered_at=utc_iso(ctx.now()), late=late))
         if done.rowcount != 1:
             raise Refused(f"需求 {request_id} 已于 {r[2]} 答复 (already answered)", rule="answered")
-        payload = {"request": request_id, "due": r[1].isoformat(), "answered_on": today.isoformat(),
+        payload: _Answered = {"request": request_id, "due": r[1].isoformat(), "answered_on": today.isoformat(),
                    "late": late, "text": text.strip()}
         Ledger(s, ctx).append(Entry(code=r[4], campaign_year=int(r[3]), city=r[5], event="answer_request",
                                     actor=actor.name, role=role, payload=payload))
@@ -104,13 +149,13 @@ def status(answered_on: date | None, late: bool | None, due: date, today: date) 
     return "overdue" if today > due else "open"
 
 
-def listing(ctx: Context, *, overdue: bool = False, city: str | None = None) -> list[dict[str, Any]]:
+def listing(ctx: Context, *, overdue: bool = False, city: str | None = None) -> list[NeedRow]:
     today = ctx.today
     with UnitOfWork(ctx.engine) as uow:
         camp = campaigns.campaign(uow.session, ctx)
         name = city_id(uow.session, city)[1] if city else None  # an unknown city is an error, not no rows
         rows = _rows(uow.session, camp)
-    out = []
+    out: list[NeedRow] = []
     for r in rows:
         st = status(r.answered_on, r.late, r.due, today)
         if (overdue and st != "overdue") or (name and r.city != name):

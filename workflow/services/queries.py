@@ -71,8 +71,11 @@ def verify(ctx: Context, digest: str | None = None) -> dict[str, Any]:
 
         raise InvalidInput("--digest 应为 64 位十六进制摘要（campaign audit digest 的最后一行）")
     from workflow.store.projection import RowsDiffer, check
+    from workflow.store.verify_runs import record
 
     verdict, replayed, found, total = check(ctx.engine, digest)
+    ok = verdict.broken is None and verdict.digest_found and not found
+    record(ctx, ok=ok, entries=verdict.count)  # the time and result of the last full verify (web workspace)
     if verdict.broken is not None:
         raise IntegrityFailure(verdict.broken.message(), seq=verdict.broken.seq, code=verdict.broken.code)
     if not verdict.digest_found:

@@ -3,7 +3,7 @@ log was restored behind its checkpoints (rules in `workflow.domain.extension`)."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -18,13 +18,22 @@ from workflow.store import ledger as chain
 from workflow.store.witness import hashes, origin, parsed, restores
 
 
+class RestoreAccepted(TypedDict):
+    seq: int
+    restored_from: int  # the last checkpointed size the log still continues
+    continues_at: int
+    superseded: list[int]  # sizes of the checkpoints given up
+    signers: list[str]
+    note: str  # the signed checkpoint note
+
+
 def accept_restore(ctx: Context, reason: str, paths: list[str], keys: list[str],
-                   pubkeys: list[str]) -> dict[str, Any]:
+                   pubkeys: list[str]) -> RestoreAccepted:
     """Record, signed by `keys`, that the database was restored from a backup: the checkpoints in
     `paths` beyond the log are superseded from here on. A province_admin act, audited."""
     reason = reason.strip()
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> RestoreAccepted:
         actor = lookup(s, ctx.actor)
         role = permissions.authorize_role(actor, "accept_restore")
         if not reason:

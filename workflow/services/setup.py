@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -20,7 +20,14 @@ from workflow.store import simulation
 from workflow.store.ledger import Entry, Ledger, refusals_recorded
 
 
-def init(ctx: Context, calendar: str | Path | None = None, *, simulation_db: bool = False) -> dict[str, Any]:
+class Initialised(TypedDict):
+    year: int
+    created: bool  # False: the calendar was loaded before
+    cities: int
+    simulation: bool
+
+
+def init(ctx: Context, calendar: str | Path | None = None, *, simulation_db: bool = False) -> Initialised:
     """Upgrade the schema and load the calendar's campaign year. `simulation_db`: mark a database
     with no audit entry yet as a simulation (a database with entries keeps what it is). Refusals
     are recorded (reading the calendar and creating the schema come before the unit of work)."""
@@ -61,7 +68,7 @@ def _acting(s: Session, ctx: Context) -> tuple[str, str]:
     return actor.name, permissions.authorize_role(actor, "calendar_load")
 
 
-def _load(s: Session, ctx: Context, plan: Plan, text: str, source: str, simulation_db: bool) -> dict[str, Any]:
+def _load(s: Session, ctx: Context, plan: Plan, text: str, source: str, simulation_db: bool) -> Initialised:
     existing = s.execute(select(Campaign).where(table(Campaign).c.year == plan.year)).scalar_one_or_none()
     if existing is not None:
         if existing.calendar == text:

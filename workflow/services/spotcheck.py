@@ -10,7 +10,7 @@ import math
 import random
 import secrets
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import insert, select, text
 from sqlmodel import Session
@@ -30,6 +30,18 @@ from workflow.store.ledger import Entry, Ledger, audited
 _LOCK_KEY = 727_0801  # PostgreSQL advisory lock serialising spot-check draws
 METHOD = "random.Random(seed).sample(sorted(population), ceil(rate × len(population)))"
 _P, _E, _C, _PK = table(Participation).c, table(Enterprise).c, table(City).c, table(SpotCheckPick).c
+
+
+class Drawn(TypedDict):
+    seed: int
+    rate: float
+    city: str | None  # None: the province
+    round: str
+    round_title: str
+    population: list[str]  # codes, sorted
+    selected: list[str]
+    seq: int
+    year: int
 
 
 def check_rate(rate: float) -> None:
@@ -77,10 +89,10 @@ def _population(s: Session, campaign_id: int, city: str | None) -> dict[str, int
     return {str(r[0]): int(r[1]) for r in s.execute(q)}
 
 
-def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | None = None) -> dict[str, Any]:
+def sample(ctx: Context, *, rate: float, city: str | None = None, seed: int | None = None) -> Drawn:
     """Draw enterprises awaiting provincial recheck; those drawn need a real recheck."""
 
-    def work(s: Session) -> dict[str, Any]:
+    def work(s: Session) -> Drawn:
         check_rate(rate)  # before anything is read: a bad rate is the answer, whatever the population
         actor = lookup(s, ctx.actor)
         cname = city_id(s, city)[1] if city else None

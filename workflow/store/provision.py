@@ -60,6 +60,9 @@ SCOPE: dict[str, str] = {
 # Reference data every person login reads whole. Any other table (scheduler_job, and a table this
 # release does not know) is not readable by person logins at all.
 SHARED = ("actor", "city", "campaign", "city_target", "alembic_version")
+# The engine's own secrets: password hashes, web sessions and the login log. No person login reads
+# them, whatever SHARED or SCOPE say.
+SECRET = ("actor_credential", "web_session", "login_event")
 # Rows the engine writes only together with their audit entry (checked at commit).
 AUDITED = ("participation", "evaluation", "conflict_of_interest")
 
@@ -160,6 +163,9 @@ def provision_sql(conn: Connection) -> dict[str, Any]:
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP}"))
     secured, shared, closed = [], [], []
     for name in tables:
+        if name in SECRET:
+            closed.append(name)
+            continue
         if name in SHARED:
             conn.execute(text(f'GRANT SELECT ON "{name}" TO {APP}'))
             shared.append(name)
