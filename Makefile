@@ -12,9 +12,16 @@ $(BIN)/campaign: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+DEMO_SERVE ?= 1
+DEMO_DAY ?= 2024-10-09
+
+# The year on SQLite, then (unless DEMO_SERVE=0) the web workspace on a copy stopped at DEMO_DAY.
 demo: $(BIN)/campaign
 	rm -rf demo && mkdir -p demo
-	cd demo && ../$(BIN)/campaign demo --enterprises 6000
+	cd demo && ../$(BIN)/campaign demo --enterprises 6000 --workspace $(DEMO_DAY)
+ifneq ($(DEMO_SERVE),0)
+	cd demo && CAMPAIGN_DB=workspace.db CAMPAIGN_NOW=$(DEMO_DAY)T10:00:00+08:00 ../$(BIN)/campaign serve
+endif
 
 test: $(BIN)/campaign
 	$(BIN)/ruff check .

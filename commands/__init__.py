@@ -31,4 +31,5 @@ COMMANDS = {
     # reports
     "report": "commands.reports:report",
     "demo": "commands.demo:demo",
+    "serve": "commands.serve:serve",
 }

@@ -81,8 +81,29 @@ def test_commands_never_import_the_click_root() -> None:
     assert offending(sources("commands"), lambda n: n != "cli" and not n.startswith("cli.")) == []
 
 
+WEB_MAY_CALL = ("workflow.api", "workflow.services", "workflow.reports", "workflow.context", "workflow.errors",
+                "workflow.config", "workflow.clock")
+
+
+def test_the_web_layer_calls_only_the_public_services() -> None:
+    """web/ is thin: it calls the services and the reports, never the tables, SQL or the commands."""
+    def allowed(name: str) -> bool:
+        top = name.split(".")[0]
+        if top in ("models", "sqlalchemy", "sqlmodel", "commands", "cli"):
+            return False
+        if top != "workflow":
+            return True
+        return name == "workflow" or any(name == m or name.startswith(m + ".") for m in WEB_MAY_CALL)
+    assert sources("web"), "web/ has no modules"
+    assert offending(sources("web"), allowed) == []
+
+
+def test_nothing_below_the_web_layer_imports_it() -> None:
+    assert offending(sources("workflow", "models", "notifications"), lambda n: n.split(".")[0] != "web") == []
+
+
 def test_no_two_modules_import_each_other_at_module_level() -> None:
-    paths = sources("workflow", "models", "notifications", "commands")
+    paths = sources("workflow", "models", "notifications", "commands", "web")
     known = {module_name(p): p for p in paths}
     graph = {m: {n for n in imports(p, top_level_only=True) if n in known and n != m} for m, p in known.items()}
     cycles: list[list[str]] = []

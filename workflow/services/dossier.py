@@ -29,7 +29,7 @@ from workflow.services.tasks import me
 from workflow.store import scope, verify_runs
 from workflow.store.campaigns import campaign
 
-__all__ = ["Action", "Dossier", "FieldSpec", "HistoryLine", "Phase", "dossier", "request_from_form"]
+__all__ = ["Action", "Dossier", "FieldSpec", "HistoryLine", "Phase", "dossier", "event_label", "request_from_form"]
 
 _E, _P, _C, _AU = (table(m).c for m in (Enterprise, Participation, City, AuditEntry))
 _AUDIT = table(AuditEntry)
@@ -86,7 +86,8 @@ def _local(stored: str) -> str:
     return parse_stored(stored).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def _label(event: str) -> str:
+def event_label(event: str) -> str:
+    """The Chinese name of an event (a lifecycle event or another audited action; itself when unknown)."""
     spec = EVENTS.get(event)
     if spec is not None:
         return spec.zh
@@ -107,7 +108,7 @@ def _history(session: Session, code: str) -> tuple[HistoryLine, ...]:
     for r in rows:
         values = tuple(r[:len(FIELDS)])
         ok = r.format == FORMAT and entry_hash(values) == r.hash and hashes.get(r.seq - 1) == r.prev_hash
-        lines.append(HistoryLine(r.seq, r.event, _label(r.event), r.from_state, r.to_state, r.actor, r.role,
+        lines.append(HistoryLine(r.seq, r.event, event_label(r.event), r.from_state, r.to_state, r.actor, r.role,
                                  _local(r.effective_at), r.reason, r.hash, ok))
     return tuple(lines)
 

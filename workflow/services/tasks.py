@@ -27,6 +27,7 @@ from workflow.services.actors import ActorRecord, find, lookup
 from workflow.store import scope
 from workflow.store.campaigns import CampaignRef, campaign
 
+STATE_LABELS: dict[str, str] = dict(STATE_ZH)  # state → its Chinese name, for the filters the pages draw
 _E, _P, _C, _EV, _AU = (table(m).c for m in (Enterprise, Participation, City, Evaluation, AuditEntry))
 MAX_PER_PAGE = 200
 
