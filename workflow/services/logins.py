@@ -12,30 +12,23 @@ with the client address (`campaign audit logins`).
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlmodel import Session
 
-from models.auth import Credential, WebSession
-from models.auth import LoginEvent as LoginEventRow
-from models.tables import Actor, City, table
 from workflow.clock import SHANGHAI, parse_stored, utc_iso
 from workflow.context import Context
 from workflow.domain import passwords
 from workflow.errors import InvalidInput, NotFound, Refused
 from workflow.services import permissions
 from workflow.services.actors import find, lookup
+from workflow.store import sessions as store
 from workflow.store.ledger import Entry, Ledger, audited, refusals_recorded
 
-_CR, _WS, _LE = table(Credential).c, table(WebSession).c, table(LoginEventRow).c
-_A, _C = table(Actor).c, table(City).c
+end_sessions = store.end_sessions  # deactivation ends the person's sessions in its own transaction
 
 BAD = "用户名或密码错误"
 LOCKED = "登录失败次数过多，该账号在此地址已锁定 15 分钟；请稍后再试或联系省级管理员解锁"
@@ -46,7 +39,7 @@ OUTCOME_ZH = {"success": "登录成功", "failure": "登录失败", "locked": "�
 IDLE_SETTING, MAX_SETTING, SECURE_SETTING = (
     "CAMPAIGN_SESSION_IDLE_MINUTES", "CAMPAIGN_SESSION_MAX_HOURS", "CAMPAIGN_COOKIE_SECURE")
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen is written at most this often (the idle timeout's precision)
-_NAME_MAX, _CLIENT_MAX = 200, 100  # what a login form may put into the log
+store.NAME_MAX, store.CLIENT_MAX = 200, 100  # what a login form may put into the log
 
 
 @dataclass(frozen=True)
@@ -103,75 +96,27 @@ def session_settings(settings: Mapping[str, str]) -> SessionSettings:
                            absolute=timedelta(hours=_positive(settings, MAX_SETTING, 12, "小时")), secure=secure)
 
 
-def _typed(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).strip()[:_NAME_MAX]
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _record(conn: Connection, at: str, name: str, client: str, outcome: str, detail: str = "") -> None:
-    conn.execute(insert(table(LoginEventRow)).values(at=at, name=name[:_NAME_MAX], client=client[:_CLIENT_MAX],
-                                                     outcome=outcome, detail=detail))
-
-
-def _locked(conn: Connection, name: str, client: str, now: datetime) -> datetime | None:
-    """Until when (name, client) is locked, or None: its failures since its last success or unlock,
-    within the time that can still make a lock (the log's order, not its times, says what came after)."""
-    pair = and_(_LE.name == name, _LE.client == client)
-    reset = conn.execute(select(func.max(_LE.id)).where(pair, _LE.outcome.in_(("success", "unlock")))).scalar()
-    since = utc_iso(now - passwords.LOCK_WINDOW - passwords.LOCK_FOR)
-    failures = conn.execute(select(_LE.at).where(pair, _LE.outcome == "failure", _LE.at > since,
-                                                 _LE.id > (reset or 0)).order_by(_LE.id)).scalars().all()
-    until = passwords.locked_until([parse_stored(a) for a in failures])
-    return until if until is not None and until > now else None
-
-
-def _end_sessions(conn: Connection, actor_id: int, at: str) -> int:
-    return conn.execute(update(table(WebSession)).where(_WS.actor_id == actor_id, _WS.ended_at.is_(None))
-                        .values(ended_at=at)).rowcount or 0
-
-
-def end_sessions(session: Session, actor_id: int, at: str) -> int:
-    """End every open session of the actor (deactivation, a new password), in the caller's transaction."""
-    return _end_sessions(session.connection(), actor_id, at)
-
-
 def _who(row: Mapping[Any, Any]) -> Who:
     city = row["city"]
     return Who(actor_id=int(row["actor_id"]), name=str(row["name"]), roles=tuple(str(row["roles"]).split(",")),
                city=None if city is None else str(city), must_change=bool(row["must_change"]))
 
 
-_PERSON = (select(_A.id.label("actor_id"), _A.name, _A.roles, _C.name.label("city"), _A.active,
-                  _CR.hash, _CR.must_change, _CR.set_at)
-           .select_from(table(Actor).outerjoin(table(City), _C.id == _A.city_id)
-                        .outerjoin(table(Credential), _CR.actor_id == _A.id)))
-
-
-def _open(conn: Connection, person: Mapping[Any, Any], client: str, at: str) -> str:
-    token = secrets.token_urlsafe(32)
-    conn.execute(insert(table(WebSession)).values(id=_digest(token), actor_id=person["actor_id"], created_at=at,
-                                                  last_seen=at, ended_at=None, client=client[:_CLIENT_MAX],
-                                                  credential_set_at=person["set_at"]))
-    return token
-
 
 def login(ctx: Context, name: str, password: str, client: str) -> Opened:
     """Open a session for `name` with `password` from `client` (its address), or Refused: BAD for an
     unknown name, no password, a wrong password or a deactivated actor alike; LOCKED after 5 failures
     for (name, client) within 15 minutes, even with the right password. Every outcome is recorded."""
-    typed, client = _typed(name), client[:_CLIENT_MAX]
+    typed, client = store.typed(name), client[:store.CLIENT_MAX]
     now_dt = ctx.wall.now()
     now = utc_iso(now_dt)
     with ctx.uow(ctx.engine) as uow:  # short: the hash is verified outside any transaction
         conn = uow.session.connection()
-        locked = _locked(conn, typed, client, now_dt)
+        locked = store.locked(conn, typed, client, now_dt)
         if locked is not None:
-            _record(conn, now, typed, client, "locked", f"锁定至 {locked.astimezone(SHANGHAI):%H:%M:%S}")
+            store.record(conn, now, typed, client, "locked", f"锁定至 {locked.astimezone(SHANGHAI):%H:%M:%S}")
             uow.commit()
-        person = None if locked else conn.execute(_PERSON.where(_A.name == typed)).mappings().one_or_none()
+        person = None if locked else store.person(conn, name=typed)
     if locked is not None:
         raise Refused(LOCKED, rule="登录锁定")
     stored = None if person is None else person["hash"]
@@ -181,15 +126,15 @@ def login(ctx: Context, name: str, password: str, client: str) -> Opened:
     with ctx.uow(ctx.engine) as uow:
         conn = uow.session.connection()
         if why:
-            _record(conn, now, typed, client, "failure", why)
+            store.record(conn, now, typed, client, "failure", why)
             uow.commit()
             raise Refused(BAD, rule="登录")
-        assert person is not None
+        if person is None:  # unreachable: `why` names an unknown person
+            raise Refused(BAD, rule="登录")
         if passwords.needs_rehash(str(stored)):
-            conn.execute(update(table(Credential)).where(_CR.actor_id == person["actor_id"])
-                         .values(hash=passwords.hash_password(passwords.normalise(password))))
-        token = _open(conn, person, client, now)
-        _record(conn, now, typed, client, "success")
+            store.rehash(conn, person["actor_id"], passwords.hash_password(passwords.normalise(password)))
+        token = store.open_session(conn, person, client, now)
+        store.record(conn, now, typed, client, "success")
         uow.commit()
     return Opened(token=token, who=_who(person))
 
@@ -203,13 +148,10 @@ def resume(ctx: Context, token: str | None) -> Who | None:
     conf = session_settings(ctx.settings)
     now_dt = ctx.wall.now()
     now = utc_iso(now_dt)
-    sid = _digest(token)
+    sid = store.digest(token)
     with ctx.uow(ctx.engine) as uow:
         conn = uow.session.connection()
-        row = conn.execute(_PERSON.add_columns(_WS.created_at, _WS.last_seen, _WS.ended_at, _WS.client,
-                                               _WS.credential_set_at)
-                           .join(table(WebSession), _WS.actor_id == _A.id).where(_WS.id == sid)
-                           ).mappings().one_or_none()
+        row = store.session_of(conn, sid)
         if row is None or row["ended_at"] is not None:
             return None
         idle = now_dt - parse_stored(row["last_seen"])
@@ -218,12 +160,12 @@ def resume(ctx: Context, token: str | None) -> Who | None:
                else f"空闲超过 {conf.idle}" if idle > conf.idle else f"登录超过 {conf.absolute}"
                if age > conf.absolute else "")
         if why:
-            conn.execute(update(table(WebSession)).where(_WS.id == sid).values(ended_at=now))
-            _record(conn, now, str(row["name"]), str(row["client"]), "expired", why)
+            store.end_one(conn, sid, now)
+            store.record(conn, now, str(row["name"]), str(row["client"]), "expired", why)
             uow.commit()
             return None
         if idle >= TOUCH_EVERY:
-            conn.execute(update(table(WebSession)).where(_WS.id == sid).values(last_seen=now))
+            store.touch(conn, sid, now)
             uow.commit()
         return _who(row)
 
@@ -233,24 +175,15 @@ def logout(ctx: Context, token: str, client: str) -> None:
     if not token:
         return
     now = utc_iso(ctx.wall.now())
-    sid = _digest(token)
+    sid = store.digest(token)
     with ctx.uow(ctx.engine) as uow:
         conn = uow.session.connection()
-        row = conn.execute(select(_A.name).join(table(WebSession), _WS.actor_id == _A.id)
-                           .where(_WS.id == sid, _WS.ended_at.is_(None))).one_or_none()
-        if row is None:
+        name = store.open_name(conn, sid)
+        if name is None:
             return
-        conn.execute(update(table(WebSession)).where(_WS.id == sid).values(ended_at=now))
-        _record(conn, now, str(row[0]), client, "logout")
+        store.end_one(conn, sid, now)
+        store.record(conn, now, name, client, "logout")
         uow.commit()
-
-
-def _store(conn: Connection, actor_id: int, hashed: str, must_change: bool, by: str, at: str) -> None:
-    values = {"hash": hashed, "must_change": must_change, "set_at": at, "set_by": by}
-    if conn.execute(select(_CR.actor_id).where(_CR.actor_id == actor_id)).first():
-        conn.execute(update(table(Credential)).where(_CR.actor_id == actor_id).values(**values))
-    else:
-        conn.execute(insert(table(Credential)).values(actor_id=actor_id, **values))
 
 
 def set_password(ctx: Context, name: str, password: str) -> None:
@@ -273,8 +206,8 @@ def set_password(ctx: Context, name: str, password: str) -> None:
         conn = s.connection()
         Ledger(s, ctx).append(Entry(city=who.city, event="set_password", actor=actor.name, role=role,
                                     payload={"name": who.name, "must_change": must_change}))
-        _store(conn, aid, hashed, must_change, actor.name, at)
-        _end_sessions(conn, aid, at)
+        store.store_credential(conn, aid, hashed, must_change, actor.name, at)
+        store.end_all(conn, aid, at)
 
     audited(ctx, "set_password", None, work)
 
@@ -295,31 +228,31 @@ def change_own(ctx: Context, token: str, old: str, new: str, client: str) -> Ope
         now = utc_iso(now_dt)
         with ctx.uow(ctx.engine) as uow:
             conn = uow.session.connection()
-            locked = _locked(conn, who.name, client, now_dt)
-            stored = conn.execute(select(_CR.hash).where(_CR.actor_id == who.actor_id)).scalar_one_or_none()
+            locked = store.locked(conn, who.name, client, now_dt)
+            stored = store.stored_hash(conn, who.actor_id)
             if locked is not None:
-                _record(conn, now, who.name, client, "locked", "修改密码")
+                store.record(conn, now, who.name, client, "locked", "修改密码")
                 uow.commit()
         if locked is not None:
             raise Refused(LOCKED, rule="登录锁定")
         if not passwords.verify(stored, old):
             with ctx.uow(ctx.engine) as uow:
-                _record(uow.session.connection(), now, who.name, client, "failure", "修改密码：原密码错误")
+                store.record(uow.session.connection(), now, who.name, client, "failure", "修改密码：原密码错误")
                 uow.commit()
             raise Refused("原密码错误，密码未更改 (wrong current password)", rule="登录")
         hashed = passwords.hash_password(fresh)
 
     def work(s: Session) -> Opened:
         conn = s.connection()
-        person = conn.execute(_PERSON.where(_A.id == who.actor_id)).mappings().one()
+        person = store.person(conn, actor_id=who.actor_id)
         if not person["active"]:
             raise Refused(EXPIRED, rule="登录")
         Ledger(s, mine).append(Entry(city=who.city, event="set_password", actor=who.name, role=who.roles[0],
                                      payload={"name": who.name, "must_change": False}))
-        _store(conn, who.actor_id, hashed, False, who.name, now)
-        _end_sessions(conn, who.actor_id, now)
-        token_ = _open(conn, {**person, "set_at": now}, client, now)
-        _record(conn, now, who.name, client, "success", "修改密码后重新登录")
+        store.store_credential(conn, who.actor_id, hashed, False, who.name, now)
+        store.end_all(conn, who.actor_id, now)
+        token_ = store.open_session(conn, {**person, "set_at": now}, client, now)
+        store.record(conn, now, who.name, client, "success", "修改密码后重新登录")
         return Opened(token=token_, who=replace(_who(person), must_change=False))
 
     return audited(mine, "set_password", None, work)
@@ -332,15 +265,15 @@ def unlock(ctx: Context, name: str, client: str) -> None:
     def work(s: Session) -> None:
         actor = lookup(s, ctx.actor)
         role = permissions.authorize_role(actor, "login_unlock")
-        typed, addr = _typed(name), client.strip()[:_CLIENT_MAX]
+        typed, addr = store.typed(name), client.strip()[:store.CLIENT_MAX]
         if not typed or not addr:
             raise InvalidInput("请指明用户名和 --client 客户端地址 (name and client address required)")
         conn = s.connection()
         now_dt = ctx.wall.now()
-        was = _locked(conn, typed, addr, now_dt)
+        was = store.locked(conn, typed, addr, now_dt)
         Ledger(s, ctx).append(Entry(event="login_unlock", actor=actor.name, role=role,
                                     payload={"name": typed, "client": addr, "was_locked": was is not None}))
-        _record(conn, utc_iso(now_dt), typed, addr, "unlock", f"由 {actor.name} 解除")
+        store.record(conn, utc_iso(now_dt), typed, addr, "unlock", f"由 {actor.name} 解除")
 
     audited(ctx, "login_unlock", None, work)
 
@@ -357,8 +290,5 @@ def events(ctx: Context, *, name: str | None = None, limit: int = 200) -> list[L
     with ctx.uow(ctx.engine) as uow:
         s = uow.session
         permissions.authorize_role(lookup(s, ctx.actor), "audit_logins")
-        q = select(_LE.at, _LE.name, _LE.client, _LE.outcome, _LE.detail).order_by(_LE.id.desc()).limit(limit)
-        if name:
-            q = q.where(_LE.name == _typed(name))
-        rows = s.connection().execute(q).all()
+        rows = store.login_log(s.connection(), name=store.typed(name) if name else None, limit=limit)
     return [LoginEvent(at=_local(r[0]), name=r[1], client=r[2], outcome=r[3], detail=r[4]) for r in rows]
