@@ -19,9 +19,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from web import errors, security
+from web import errors, pages, security
 from web.auth import CSRF_COOKIE
-from web.pages import admin, dossier, lists, overview, session
 from web.state import Web
 from workflow.context import Context
 from workflow.services import logins
@@ -45,17 +44,14 @@ def create_app(ctx_factory: Callable[[], Context], *, secret: str | None = None)
     else a random one for this process)."""
     base = ctx_factory()
     conf = logins.session_settings(base.settings)  # a bad timeout setting is refused here, at start-up
-    web = Web(base=base, secure=conf.secure)
+    routes, nav = pages.discover()
+    web = Web(base=base, secure=conf.secure, nav=tuple(nav))
     key = secret or base.settings.get(SECRET_SETTING) or secrets.token_hex(32)
     csrf = CSRFConfig(secret=key, cookie_name=CSRF_COOKIE, cookie_secure=conf.secure, cookie_httponly=True,
                       cookie_samesite="lax")
     return Litestar(
-        route_handlers=[
-            session.login_form, session.login, session.logout, session.password_form, session.change_password,
-            lists.my_tasks, lists.enterprise_list, dossier.enterprise, dossier.advance, overview.overview,
-            admin.login_log, admin.unlock,
-            create_static_files_router(path="/static", directories=[HERE / "static"], name="static"),
-        ],
+        route_handlers=[*routes,
+                        create_static_files_router(path="/static", directories=[HERE / "static"], name="static")],
         csrf_config=csrf,
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(templates())),
         exception_handlers=errors.HANDLERS,

@@ -30,6 +30,7 @@ async def page(request: Request[Any, Any, Any], template: str, me: Me | None, /,
     ctx = me.ctx if me is not None else web.base
     context = {
         "me": me, "counts": counts or {}, "flash": flash, "simulation": ctx.simulation,
+        "nav": [n for n in web.nav if me is not None and n.shown_to(me)],
         "today": ctx.today.isoformat(), "path": request.url.path, **values,
     }
     cookies = [cleared(web, FLASH_COOKIE)] if flash else []

@@ -22,6 +22,7 @@ class Web:
 
     base: Context
     secure: bool
+    nav: tuple[Any, ...] = ()  # web.pages.NavItem, from every page module
 
 
 def web_of(request: Request[Any, Any, Any]) -> Web:

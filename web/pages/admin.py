@@ -9,6 +9,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from web.auth import Forbidden, flash_cookie, signed_in
+from web.pages import NavItem
 from web.render import page
 from web.state import blocking, web_of
 from workflow.errors import CampaignError
@@ -43,3 +44,6 @@ async def unlock(request: Request[Any, Any, Any]) -> Template | Redirect:
     target = "/admin/logins?" + urlencode({"name": name})
     return Redirect(path=target, status_code=303,
                     cookies=[flash_cookie(web_of(request), f"已解除 {name} 在 {client} 的登录锁定。")])
+
+ROUTES = [login_log, unlock]
+NAV = [NavItem(90, "/admin/logins", "登录记录", "admin")]

@@ -83,3 +83,5 @@ async def advance(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 def _label(result: Mapping[str, object], event: str) -> str:
     return dossiers.event_label(event) + ("（逾期办理）" if result.get("late") else "")
+
+ROUTES = [enterprise, advance]

@@ -10,6 +10,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from web.auth import signed_in
+from web.pages import NavItem
 from web.render import page
 from web.state import blocking
 from workflow.services import tasks
@@ -101,3 +102,6 @@ def _state_choices() -> list[tuple[str, str]]:
 
 
 STATES = _state_choices()
+
+ROUTES = [my_tasks, enterprise_list]
+NAV = [NavItem(20, "/enterprises", "企业")]

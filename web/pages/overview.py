@@ -11,6 +11,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from web.auth import Forbidden, Me, signed_in
+from web.pages import NavItem
 from web.render import page
 from web.state import blocking
 from workflow.reports import dashboard, overdue
@@ -55,3 +56,6 @@ async def overview(request: Request[Any, Any, Any]) -> Template:
     # the renderer escapes every value it takes from the data (workflow/reports/dashboard.py)
     return await page(request, "overview.html", me, dashboard=Markup(body),
                       dashboard_css=Markup(scoped_css(dashboard.CSS)), as_of=as_of)
+
+ROUTES = [overview]
+NAV = [NavItem(80, "/overview", "省级总览", "province")]

@@ -90,3 +90,5 @@ async def change_password(request: Request[Any, Any, Any]) -> Template | Redirec
     return Redirect(path="/", status_code=303,
                     cookies=[session_cookie(web, opened.token), cleared(web, CSRF_COOKIE),
                              flash_cookie(web, "密码已修改，其他会话已全部退出。")])
+
+ROUTES = [login_form, login, logout, password_form, change_password]
