@@ -18,6 +18,7 @@ from . import (
     exports,  # noqa: F401  (attachment tables: equipment updates)
     notices,  # noqa: F401  (notices, delivery attempts, contacts)
     tables,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    workspace,  # noqa: F401  (evidence files, API tokens, notice read receipts)
 )
 
 BUSY_TIMEOUT_MS = 30_000
