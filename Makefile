@@ -32,6 +32,7 @@ test: $(BIN)/campaign
 
 bench: $(BIN)/campaign
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/web_load.py
 
 clean:
 	rm -rf $(VENV) demo *.egg-info

@@ -1,4 +1,4 @@
-"""actor add | list | deactivate | declare-conflict | password | unlock."""
+"""actor add | list | deactivate | declare-conflict | password | unlock | token | token-revoke | tokens."""
 
 from __future__ import annotations
 
@@ -102,3 +102,52 @@ def actor_unlock(name: str, client: str) -> None:
 
     unlock(context(), name, client)
     click.echo(f"已解除 {name.strip()} 在地址 {client.strip()} 的登录锁定")
+
+
+@actor.command("token")
+@click.argument("name")
+@click.option("--days", type=int, default=90, show_default=True,
+              help="How many days the token stays valid (1–366).")
+@click.option("--label", default="", help="A note saying what the token is for (e.g. the system using it).")
+def actor_token(name: str, days: int, label: str) -> None:
+    """Create an API token for NAME (the province admin for anyone, or NAME themself): it acts as NAME
+    on the JSON API (/api/, `Authorization: Bearer …`). Printed once, never again; only its SHA-256 is
+    stored. Audited; revoke it with `actor token-revoke ID`."""
+    from workflow.services.tokens import create
+
+    r = create(context(), name, days=days, label=label)
+    click.echo(r.token)
+    click.echo(f"已为 {r.name} 创建 API 令牌 #{r.id}{'（' + r.label + '）' if r.label else ''}，"
+               f"有效期至 {r.expires_at}，审计 #{r.seq}。令牌只显示这一次，请妥善保存。", err=True)
+
+
+@actor.command("token-revoke")
+@click.argument("token_id", type=int, metavar="ID")
+def actor_token_revoke(token_id: int) -> None:
+    """Revoke API token ID (its person, or the province admin): it stops working at once."""
+    from workflow.services.tokens import revoke
+
+    r = revoke(context(), token_id)
+    click.echo(f"已吊销 {r.name} 的 API 令牌 #{r.id}，审计 #{r.seq}")
+
+
+@actor.command("tokens")
+@click.option("--name", default=None, help="Only this person's tokens (default: all for the province "
+                                           "admin, one's own for anyone else).")
+@json_option
+def actor_tokens(name: str | None, as_json: bool) -> None:
+    """List API tokens: id, person, note, created, expiry, last use and status (never the token)."""
+    import dataclasses
+
+    from workflow.services.tokens import STATUS_ZH, listing
+
+    rows = listing(context(), name)
+    if as_json:
+        emit_json([dataclasses.asdict(r) for r in rows])
+        return
+    if not rows:
+        click.echo("没有 API 令牌 (no tokens)")
+        return
+    table("API 令牌 (tokens)", ["#", "操作人", "备注", "创建", "有效期至", "最近使用", "状态"],
+          [[r.id, r.name, r.label, r.created_at[:16], r.expires_at[:16], (r.last_used_at or "")[:16],
+            STATUS_ZH[r.status]] for r in rows])

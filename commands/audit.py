@@ -21,10 +21,15 @@ def audit() -> None:
               help="A directory of signed checkpoints the log must extend.")
 @click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
               help="A public key (KEYFILE.pub) whose signatures count; repeatable.")
+@click.option("--files", "check_files", is_flag=True,
+              help="Also check that every file an entry names (evidence, filed scans) is present and "
+                   "matches its SHA-256.")
 @json_option
-def audit_verify(digest: str | None, folder: str | None, pubkeys: tuple[str, ...], as_json: bool) -> None:
+def audit_verify(digest: str | None, folder: str | None, pubkeys: tuple[str, ...], check_files: bool,
+                 as_json: bool) -> None:
     """Recompute every hash and replay the log against every audited table; exit 3 naming the first
-    broken entry or differing row, or a checkpoint the log does not extend."""
+    broken entry or differing row, a checkpoint the log does not extend, or (--files) a file that is
+    missing or altered."""
     from commands.baseline import verified_line, verify_listing
 
     if pubkeys and not folder:
@@ -35,12 +40,19 @@ def audit_verify(digest: str | None, folder: str | None, pubkeys: tuple[str, ...
         from workflow.store import witness
 
         r = {**r, "witness": witness.verify(ctx, folder, pubkeys)}
+    if check_files:
+        from workflow.services.evidence import verify_files
+
+        r = {**r, "files": verify_files(ctx)}
     if as_json:
         emit_json(r)
         return
     click.echo(verified_line(r, digest))
     if folder:
         _say_witness(r["witness"])
+    if check_files:
+        click.echo(f"文件完整 (files intact)：{r['files']['files']} 个文件，{r['files']['references']} 处引用，"
+                   "均在且与哈希一致")
 
 
 def _say_witness(w: dict[str, Any]) -> None:

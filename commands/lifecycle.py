@@ -31,30 +31,37 @@ def _data(pairs: tuple[str, ...]) -> dict[str, str]:
               help="province_admin: the day a decision taken on paper took effect (with --reason).")
 @click.option("--file", "file", type=click.Path(dir_okay=False), default=None,
               help="CSV of events (code,event,reason,...), applied all or nothing.")
+@click.option("--evidence", "evidence", multiple=True, type=click.Path(dir_okay=False),
+              help="A file supporting the event (PDF, JPEG, PNG, DOCX, XLSX; its hash goes into the "
+                   "audit entry); repeatable.")
 @json_option
 def advance(code: str | None, event: str | None, reason: str, data: tuple[str, ...],
             target_grade: str | None, consent: str | None, month: str | None, grade: str | None,
-            override_window: bool, effective: str | None, file: str | None, as_json: bool) -> None:
+            override_window: bool, effective: str | None, file: str | None, evidence: tuple[str, ...],
+            as_json: bool) -> None:
     """Move an enterprise's participation: campaign advance CODE EVENT [options]."""
+    from workflow.services.evidence import advance as do_advance
+    from workflow.services.evidence import read_files
     from workflow.services.lifecycle import Request
-    from workflow.services.lifecycle import advance as do_advance
 
     ctx = context()
     if file:
-        if code or event or effective:
-            raise click.UsageError("--file 与 CODE EVENT、--effective 不能同时使用（批量补录用 effective 列）")
+        if code or event or effective or evidence:
+            raise click.UsageError("--file 与 CODE EVENT、--effective、--evidence 不能同时使用"
+                                   "（批量补录用 effective 列）")
         _batch(ctx, file, as_json)
         return
     if not code or not event:
         raise click.UsageError("用法：campaign advance CODE EVENT，或 campaign advance --file FILE.csv")
     r = do_advance(ctx, Request(code=code, event=event, reason=reason, data=_data(data), target_grade=target_grade,
                                 consent=consent, month=month, grade=grade, override_window=override_window,
-                                effective=effective))
+                                effective=effective), read_files(ctx, evidence))
     if as_json:
         emit_json(r)
         return
     late = "（逾期 late）" if r["late"] else ""
-    click.echo(f"{r['code']}: {r['event']} {r['from_state']} → {r['to_state']}{late}，审计 #{r['seq']}")
+    files = f"，佐证材料 {len(evidence)} 份" if evidence else ""
+    click.echo(f"{r['code']}: {r['event']} {r['from_state']} → {r['to_state']}{late}，审计 #{r['seq']}{files}")
 
 
 def _batch(ctx: object, file: str, as_json: bool) -> None:

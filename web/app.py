@@ -23,7 +23,7 @@ from web import errors, pages, security
 from web.auth import CSRF_COOKIE
 from web.state import Web
 from workflow.context import Context
-from workflow.services import logins
+from workflow.services import evidence, logins
 
 HERE = Path(__file__).parent
 SECRET_SETTING = "CAMPAIGN_WEB_SECRET"  # the CSRF signing key; shared by all workers of one server
@@ -60,5 +60,5 @@ def create_app(ctx_factory: Callable[[], Context], *, secret: str | None = None)
         state=State({"web": web}),
         logging_config=None,  # web.errors logs what went wrong; uvicorn logs the requests
         debug=False,
-        request_max_body_size=1_000_000,
+        request_max_body_size=evidence.body_limit(base.settings),  # one evidence file at the limit, plus the form
     )

@@ -120,7 +120,8 @@ class Server:
     def __init__(self, cli: Cli, *, now: str | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **cli.env, "CAMPAIGN_DB": cli.db, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **cli.env, "CAMPAIGN_DB": cli.db, "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
         env.pop("CAMPAIGN_NOW", None)
         if now:
             env["CAMPAIGN_NOW"] = now
@@ -128,7 +129,7 @@ class Server:
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(self.port), *args],
-            cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT)
+            cwd=cli.home, env=env, stdout=self._out, stderr=subprocess.STDOUT)  # documents, outbox: the test's
         self._wait()
 
     def _wait(self, timeout: float = 30.0) -> None:

@@ -72,7 +72,7 @@ class Person:
             form.get_by_label(label).fill(value)
         for label, value in (selects or {}).items():
             form.get_by_label(label).select_option(value)
-        form.get_by_role("button").click()
+        form.locator('button[type="submit"]').click()  # the evidence file input is a "button" too
         page.wait_for_load_state()
         expect(page.locator(".flash")).to_contain_text("已完成", timeout=10_000)
 

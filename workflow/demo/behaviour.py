@@ -125,3 +125,41 @@ def delay(event: str, rng: random.Random) -> int:
             "object": rng.randint(5, 12)}.get(event, rng.randint(1, 6))
 
 
+
+
+# Events whose paperwork the demo attaches as evidence (佐证材料), about one in ten of them: the file's
+# name and the line its page says. Chosen by the code and event, not by the year's random generator,
+# so the year's figures are the same with or without the files.
+EVIDENCE = {"record_pre_assessment": ("预评估报告", "Pre-assessment report"),
+            "submit_plan": ("一企一策方案", "One enterprise, one plan"),
+            "pass_acceptance": ("验收会议纪要", "Acceptance meeting minutes"),
+            "fail_acceptance": ("验收会议纪要", "Acceptance meeting minutes")}
+
+
+def evidence_for(code: str, event: str, day: date) -> tuple[str, bytes] | None:
+    """(file name, a small PDF) when the demo files evidence with this event, else None."""
+    import zlib
+
+    kind = EVIDENCE.get(event)
+    if kind is None or zlib.crc32(f"{code}/{event}".encode()) % 10:
+        return None
+    return f"{kind[0]}-{code[-6:]}.pdf", evidence_pdf(f"{kind[1]} - {code} - {day.isoformat()} (simulation)")
+
+
+def evidence_pdf(line: str) -> bytes:
+    """A minimal valid one-page PDF 1.4 showing one line of ASCII text (no dependency)."""
+    text = line.encode("ascii", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    content = b"BT /F1 14 Tf 72 770 Td (" + text + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+               b"/Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)

@@ -4,7 +4,9 @@ opened and answered, each by the city's coordinator through the real services.""
 from __future__ import annotations
 
 import random
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 from models.db import UnitOfWork
 from workflow.context import Context
@@ -70,14 +72,52 @@ class Needs:
             ctx.actor = saved
 
 
+SCANNED = ("attachment1", "attachment5")  # the stamped, signed sheets the demo files as scans
+SCAN_CITIES = 4  # the first cities of the plan file theirs with a scan (the 报送 page shows them)
+
+
+def scan_pdf(title: str) -> bytes:
+    """A minimal valid one-page PDF (a stand-in for a stamped, signed scan): header, four objects,
+    a cross-reference table with the right offsets, trailer. ASCII only (the title is escaped)."""
+    text = title.encode("ascii", "replace").decode().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    stream = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
 def submit_due(ctx: Context, todo: list[tuple[str, str, str]]) -> None:
-    """File the day's deliverables, each by its city's coordinator (as `deliverable submit` does)."""
+    """File the day's deliverables, each by its city's coordinator (as `deliverable submit` does); the
+    first cities file their 附件1 and 附件5 with a (generated) scan, so the 报送 page shows filed scans."""
+    if not todo:
+        return
+    with UnitOfWork(ctx.engine) as uow:
+        scanning = set(list(campaign(uow.session, ctx).plan.cities)[:SCAN_CITIES])
     saved = ctx.actor
     try:
-        for city, kind, period in todo:
-            ctx.actor = coordinator(city)
-            submit(ctx, city=city, kind=kind, period=period, file=None, note=f"{short(city)}报送",
-                   generate=kind == "emission_list")  # the revised list, built from the data that day
+        with tempfile.TemporaryDirectory(prefix="campaign-demo-") as tmp:
+            for city, kind, period in todo:
+                ctx.actor = coordinator(city)
+                scan = None
+                if kind in SCANNED and city in scanning:
+                    path = Path(tmp) / f"{kind}-{period}-scan.pdf"
+                    path.write_bytes(scan_pdf(f"{kind} {period} stamped and signed (demo scan)"))
+                    scan = str(path)
+                submit(ctx, city=city, kind=kind, period=period, file=scan, note=f"{short(city)}报送",
+                       generate=kind == "emission_list")  # the revised list, built from the data that day
     finally:
         ctx.actor = saved
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,13 @@ from models.db import UnitOfWork
 from workflow.clock import SHANGHAI
 from workflow.context import Context
 from workflow.demo import workspace as workspace_copy
-from workflow.demo.behaviour import Sim, choose, delay, step
+from workflow.demo.behaviour import Sim, choose, delay, evidence_for, step
 from workflow.demo.filings import Needs, submission_days, submit_due
 from workflow.demo.people import PROVINCE_ADMIN, actor_for, expert, setup_province
 from workflow.errors import CampaignError
+from workflow.files import evidence as evidence_files
 from workflow.scheduling.tick import tick
-from workflow.services import actors, announcements, enterprises
+from workflow.services import actors, announcements, enterprises, evidence
 from workflow.services.access import assign
 from workflow.services.actors import ActorRecord
 from workflow.services.lifecycle import Advanced, apply
@@ -97,12 +99,17 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
             name = actor_for(req.event, sim.city)
             if name not in cache:
                 cache[name] = actors.lookup(s, name)
+            paper = _evidence(ctx, sim.code, req.event, day)
+            if paper is not None:
+                req = replace(req, evidence=(paper.evidence,))
             try:
                 result = apply(rows, ledger, ctx, camp, cache[name], req)
             except CampaignError:
                 counts["refused"] += 1
                 sim.next_day = day + timedelta(days=rng.randint(1, 7))
                 continue
+            if paper is not None:  # the file and its row with the event, in the same transaction
+                evidence.record(s, ctx, [paper], [])
             counts[req.event] += 1
             done.append(result)
             sim.state = result["to_state"]
@@ -123,6 +130,16 @@ def _apply_day(ctx: Context, day: date, sims: list[Sim], rng: random.Random,
                 sim.rejoin, sim.pre_assessed, sim.planned, sim.months = False, False, False, set()
         announcements.emit(s, ctx, camp, done)  # each city's 公示 / 认定结果 of the day, one notice each
         uow.commit()
+
+
+def _evidence(ctx: Context, code: str, event: str, day: date) -> evidence_files.Checked | None:
+    """The paperwork the demo files with this event (about one in ten pre-assessments, plans and
+    acceptances), checked as an upload is."""
+    paper = evidence_for(code, event, day)
+    if paper is None:
+        return None
+    name, content = paper
+    return evidence_files.check(name, content, evidence_files.max_bytes(ctx.settings))
 
 
 def run_demo(ctx: Context, home: Path, *, n: int, seed: int, echo: Callable[[str], None],

@@ -16,6 +16,26 @@ from workflow.domain.states import UNENROLLED
 from workflow.errors import ConcurrentChange, InvalidInput, Refused
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A file that supports an event (佐证材料), as its audit entry names it; checked and stored
+    content-addressed by workflow.services.evidence in the event's transaction."""
+
+    sha256: str
+    name: str  # the cleaned file name it was uploaded under
+    size: int
+    media_type: str  # detected from the content
+
+
+def evidence_of(payload: Any) -> tuple[Evidence, ...]:
+    """The files an audit entry's payload names as its evidence (none for an entry without)."""
+    items = payload.get("evidence") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        return ()
+    return tuple(Evidence(sha256=str(i.get("sha256", "")), name=str(i.get("name", "")), size=int(i.get("size", 0)),
+                          media_type=str(i.get("media_type", ""))) for i in items if isinstance(i, dict))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Request:
     """One event asked for: `campaign advance`, a row of `advance --file`, the year-end close."""
@@ -31,6 +51,7 @@ class Request:
     override_window: bool = False
     effective: str | None = None  # YYYY-MM-DD: a decision taken on paper that day (province_admin)
     expected_version: int | None = None  # the participation's version the asker saw (web form); None: unchecked
+    evidence: tuple[Evidence, ...] = ()  # files stored for this event; named in its audit payload
 
 
 class Enterprise(Protocol):
@@ -85,7 +106,7 @@ RESERVED = frozenset({"id", "enterprise_id", "campaign_id", "cycle", "state", "s
                       "starting_rating_doc", "target_grade", "achieved_grade", "consent_ref", "enrolled_late",
                       "failures", "pre_assessed", "plan_submitted", "publicity_start", "publicity_end",
                       "version", "updated_at", "consent", "month", "grade", "grade_from", "grade_to", "late",
-                      "override_window", "effective", "effective_reason", "accountable"})
+                      "override_window", "effective", "effective_reason", "accountable", "evidence"})
 _MONTHS_READ = frozenset({"record_evaluation", "submit_for_acceptance"})
 
 
@@ -212,7 +233,7 @@ def _grade_change(plan: Plan, req: Request, ent: Enterprise, part: Participation
 def _details(req: Request, changes: dict[str, Any], cycle: int, late: bool, today: date, grade: str,
              new_grade: tuple[str, str | None] | None) -> dict[str, Any]:
     """What the engine records of the event in its audit payload, besides what was asked."""
-    details = {k: (str(v) if v is not None and not isinstance(v, (bool, int)) else v)
+    details: dict[str, Any] = {k: (str(v) if v is not None and not isinstance(v, (bool, int)) else v)
                for k, v in changes.items() if not (req.event == "enroll" and k in _NOT_AUDITED)}
     if new_grade is not None:
         details.update(grade_from=grade, grade_to=new_grade[0])
@@ -224,4 +245,7 @@ def _details(req: Request, changes: dict[str, Any], cycle: int, late: bool, toda
         details["override_window"] = True
     if req.effective is not None:  # entered afterwards: the paper decision's day, and why
         details.update(effective=today.isoformat(), effective_reason=req.reason)
+    if req.evidence:  # the chain proves which files were the evidence
+        details["evidence"] = [{"sha256": e.sha256, "name": e.name, "size": e.size, "media_type": e.media_type}
+                               for e in req.evidence]
     return details

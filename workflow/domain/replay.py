@@ -78,7 +78,8 @@ class Projection:
         self.count = 0
         self._handlers: dict[str, Callable[[Sequence[Any], dict[str, Any]], None]] = {
             "campaign_init": self._campaign, "actor_add": self._actor_add,
-            "actor_deactivate": self._actor_deactivate, "enterprise_add": self._enterprise_add,
+            "actor_deactivate": self._actor_deactivate, "actor_roles": self._actor_roles,
+            "enterprise_add": self._enterprise_add,
             "enterprise_update": self._enterprise_update, "grade_correction": self._grade_correction,
             "assign_expert": self._assign, "unassign_expert": self._unassign,
             "declare_conflict": self._conflict, "contact_add": self._contact_add,
@@ -189,6 +190,13 @@ class Projection:
         row = self.tables["actor"].get((pl.get("name"),))
         if row is not None:
             row["active"] = False
+
+    def _actor_roles(self, e: Sequence[Any], pl: dict[str, Any]) -> None:
+        row = self.tables["actor"].get((pl.get("name"),))
+        if row is not None:
+            roles = pl.get("roles")
+            row["roles"] = ",".join(roles) if isinstance(roles, list) else UNKNOWN
+            row["city"] = _get(pl, "city")
 
     _ENTERPRISE = ("name", "city", "county", "industry", "industry_detail", "grade", "rating_doc", "ule",
                    "ule_ref", "ule_date", "livelihood")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from workflow.errors import InvalidInput
 
@@ -29,6 +31,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def write_private(dest: Path, src: BinaryIO) -> None:
+    """Write `src` to `dest` atomically (a temporary file beside it, then rename), mode 0600."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # threads of one server too
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            os.fchmod(out.fileno(), 0o600)
+            shutil.copyfileobj(src, out)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def store(home: Path, year: int, city: str, stem: str, source: Path) -> Stored:
     """Copy `source` into documents/YEAR/CITY/STEM-<sha8><suffix> (once per content; mode 0600).
     The caller records it in the same transaction and calls `discard` if that fails."""
@@ -42,16 +57,8 @@ def store(home: Path, year: int, city: str, stem: str, source: Path) -> Stored:
         rel = Path(ROOT) / str(year) / city / f"{stem}-{sha[:8]}{source.suffix.lower()}"
         dest = home / rel
         if not (dest.is_file() and sha256_of(dest) == sha):
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-            try:
-                with source.open("rb") as src, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                                                                 0o600), "wb") as out:
-                    os.fchmod(out.fileno(), 0o600)
-                    shutil.copyfileobj(src, out)
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
+            with source.open("rb") as src:
+                write_private(dest, src)
             created = True
     except OSError as exc:
         raise InvalidInput(f"无法保存文件 {source.name} 到文档库：{exc.strerror or exc}") from None

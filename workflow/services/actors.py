@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import TypedDict
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlmodel import Session
 
 from models.db import UnitOfWork
@@ -152,3 +152,52 @@ def listing(ctx: Context) -> list[ActorListed]:
         ).all()
     return [{"name": r[0], "roles": r[1].split(","), "city": r[2], "active": bool(r[3])}
             for r in rows]
+
+
+class RolesSet(TypedDict):
+    name: str
+    roles: list[str]
+    city: str | None
+    was: dict[str, object]  # the roles and city before
+    seq: int
+
+
+def set_roles(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> RolesSet:
+    """Give an actor new roles and city (province_admin only; audited as `actor_roles`). City roles
+    need a city; the last active province_admin keeps that role. The person's open sessions see the
+    new roles at their next request (they are read fresh every time)."""
+    from workflow.services.permissions import authorize_role  # permissions imports this module
+
+    def work(s: Session) -> RolesSet:
+        serialise_actor_changes(s)
+        acting = lookup(s, ctx.actor)
+        role = authorize_role(acting, "actor_roles")
+        roles_ = validate_roles(roles)
+        found = find(s, name)
+        if found is None:
+            raise NotFound(actor=_typed(name))
+        aid, who = found
+        if not who.active:
+            raise InvalidInput(f"操作人 {who.name} 已停用，不能更改角色 (actor deactivated)")
+        cid, cname = (None, None) if not city else city_id(s, city)
+        needs_city = {"city_coordinator", "city_reviewer"} & set(roles_)
+        if needs_city and cid is None:
+            raise InvalidInput(f"角色 {', '.join(sorted(needs_city))} 须指定所属城市")
+        if tuple(who.roles) == roles_ and who.city == cname:
+            raise InvalidInput(f"操作人 {who.name} 的角色和城市没有变化 (nothing to change)")
+        if "province_admin" in who.roles and "province_admin" not in roles_:
+            admins = s.execute(select(func.count()).select_from(table(Actor)).where(
+                _A.active.is_(True), _A.roles.contains("province_admin"))).scalar_one()
+            if admins <= 1:
+                raise Refused("权限：不能去掉最后一名在用省级管理员的 province_admin 角色 (last province_admin)",
+                              rule="权限")
+        seq, _ = Ledger(s, ctx).append(Entry(city=cname or who.city, event="actor_roles", actor=acting.name,
+                                             role=role, payload={"name": who.name, "roles": list(roles_),
+                                                                 "city": cname, "was": {"roles": list(who.roles),
+                                                                                        "city": who.city}}))
+        s.connection().execute(update(table(Actor)).where(_A.id == aid).values(roles=",".join(roles_),
+                                                                              city_id=cid))
+        return {"name": who.name, "roles": list(roles_), "city": cname,
+                "was": {"roles": list(who.roles), "city": who.city}, "seq": seq}
+
+    return audited(ctx, "actor_roles", None, work)

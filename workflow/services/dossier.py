@@ -5,6 +5,7 @@ checked, and the last full verify. Read-only; the write is `workflow.api.advance
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from workflow.clock import SHANGHAI, parse_stored
 from workflow.context import Context
 from workflow.domain import forms, rules
 from workflow.domain.audit import FIELDS, FORMAT, GENESIS, entry_hash
-from workflow.domain.decide import Request
+from workflow.domain.decide import Evidence, Request, evidence_of
 from workflow.domain.forms import Action, FieldSpec
 from workflow.domain.plan import Plan
 from workflow.domain.states import ACTIVE, EVENTS, STATE_ZH, UNENROLLED
@@ -48,6 +49,7 @@ class HistoryLine:
     reason: str
     hash: str
     ok: bool  # the entry's stored hash matches its recomputed hash and links to the entry before it
+    evidence: tuple[Evidence, ...] = ()  # the files its payload names (workflow.services.evidence)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def _history(session: Session, code: str) -> tuple[HistoryLine, ...]:
         values = tuple(r[:len(FIELDS)])
         ok = r.format == FORMAT and entry_hash(values) == r.hash and hashes.get(r.seq - 1) == r.prev_hash
         lines.append(HistoryLine(r.seq, r.event, event_label(r.event), r.from_state, r.to_state, r.actor, r.role,
-                                 _local(r.effective_at), r.reason, r.hash, ok))
+                                 _local(r.effective_at), r.reason, r.hash, ok,
+                                 evidence_of(json.loads(r.payload)) if '"evidence":' in r.payload else ()))
     return tuple(lines)
 
 

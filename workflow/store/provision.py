@@ -47,7 +47,7 @@ SCOPE: dict[str, str] = {
     **{t: (f"EXISTS (SELECT 1 FROM participation p JOIN enterprise e ON e.id = p.enterprise_id "
            f"WHERE p.id = {t}.participation_id AND e.city_id = {_CITY})")
        for t in ("evaluation", "equipment_update", "spot_check_pick")},
-    **{t: f"city = {_CITY_NAME}" for t in ("contact", "notice", "spot_check")},
+    **{t: f"city = {_CITY_NAME}" for t in ("contact", "notice", "spot_check", "notice_read")},
     # its city's entries and the province-level ones (actors, calendars, grants: no secrets, since
     # contact payloads carry masked webhooks); never another city's
     "audit_entry": f"city = {_CITY_NAME} OR city IS NULL",
@@ -60,9 +60,9 @@ SCOPE: dict[str, str] = {
 # Reference data every person login reads whole. Any other table (scheduler_job, and a table this
 # release does not know) is not readable by person logins at all.
 SHARED = ("actor", "city", "campaign", "city_target", "alembic_version")
-# The engine's own secrets: password hashes, web sessions and the login log. No person login reads
-# them, whatever SHARED or SCOPE say.
-SECRET = ("actor_credential", "web_session", "login_event")
+# The engine's own secrets: password hashes, web sessions, the login log and API token hashes. No
+# person login reads them, whatever SHARED or SCOPE say.
+SECRET = ("actor_credential", "web_session", "login_event", "api_token")
 # Rows the engine writes only together with their audit entry (checked at commit).
 AUDITED = ("participation", "evaluation", "conflict_of_interest")
 
