@@ -8,14 +8,12 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import CODE, Cli
-from tests.helpers.web import ROOT, Server, free_port
+from tests.helpers.web import Server
 
 PDF_TYPE = "application/pdf"
 # An HTML page with a script, as a file renamed `.pdf` would carry it.
@@ -104,21 +102,4 @@ def disposition_name(header: str) -> str:
 
 
 
-class ServerAtHome(Server):
-    """`campaign serve` as tests.helpers.web.Server starts it, but run in the test's campaign home: the
-    document store lives under the working directory, and the repository must not receive test files."""
-
-    def __init__(self, cli: Cli, *, now: str | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **cli.env, "CAMPAIGN_DB": cli.db, "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
-        env.pop("CAMPAIGN_NOW", None)
-        if now:
-            env["CAMPAIGN_NOW"] = now
-        self.log = cli.home / f"serve-{self.port}.log"
-        self._out = self.log.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--port",
-                                      str(self.port)], cwd=cli.home, env=env, stdout=self._out,
-                                     stderr=subprocess.STDOUT)
-        self._wait()
+ServerAtHome = Server  # the shared server already runs in the test's home (documents stay out of the tree)

@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 from tests.conftest import Cli
-from tests.helpers.web import ROOT, Server, csrf, free_port
+from tests.helpers.web import Server, csrf
 from workflow.demo.filings import scan_pdf
 from workflow.domain.creditcode import make
 
@@ -65,25 +65,4 @@ def axe_violations(page: Any) -> list[str]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-class HomeServer(Server):
-    """`campaign serve` as tests.helpers.web.Server starts it, but run in the test's campaign home:
-    the server's documents (filed scans) go there, not into the working tree."""
-
-    def __init__(self, cli: Cli, *, now: str | None = None) -> None:
-        import os
-        import subprocess
-        import sys
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **cli.env, "CAMPAIGN_DB": cli.db, "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
-        env.pop("CAMPAIGN_NOW", None)
-        if now:
-            env["CAMPAIGN_NOW"] = now
-        self.log = cli.home / f"serve-{self.port}.log"
-        self._out = self.log.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--port",
-                                      str(self.port)], cwd=cli.home, env=env, stdout=self._out,
-                                     stderr=subprocess.STDOUT)
-        self._wait()
+HomeServer = Server  # the shared server already runs in the test's home (documents stay out of the tree)
