@@ -72,7 +72,7 @@ def test_refused_attempts_are_recorded_outside_the_chain(campaign: Cli) -> None:
 
 def test_the_two_process_verification_replays_the_whole_log_and_names_a_changed_row(
         campaign: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from workflow.store import ledger
+    from workflow.store import chain as ledger
 
     walk_to_tracking(campaign)
     monkeypatch.setattr(ledger, "PARALLEL_MIN", 4)  # split even this short log between two processes

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import Cli
 from tests.helpers.audit import drop_triggers, execute
 from tests.helpers.lifecycle import walk_to_tracking
-from workflow.store import ledger
+from workflow.store import chain as ledger
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from workflow.context import Context
 from workflow.domain import creditcode
 from workflow.domain.states import STATES
 from workflow.errors import IntegrityFailure, NotFound
-from workflow.store import ledger
+from workflow.store import chain
 from workflow.store.campaigns import campaign
 
 _A = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ def verify(ctx: Context, digest: str | None = None) -> dict[str, Any]:
 
 
 def digest(ctx: Context) -> dict[str, Any]:
-    verdict = ledger.verify(ctx.engine)
+    verdict = chain.verify(ctx.engine)
     if verdict.broken is not None:
         raise IntegrityFailure(verdict.broken.message(), seq=verdict.broken.seq, code=verdict.broken.code)
     return {"entries": verdict.count, "digest": verdict.head}

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from workflow.domain.audit import Verdict
 from workflow.domain.replay import UNKNOWN, Calendar, Projection
 from workflow.errors import IntegrityFailure
-from workflow.store.ledger import verify_into
+from workflow.store.chain import verify_into
 
 Row = tuple[tuple[Any, ...], dict[str, Any]]
 KEY_NAMES = {  # what a key's parts are, for the message

@@ -25,7 +25,8 @@ from workflow.domain.extension import Restore, judge, problem, restored_from
 from workflow.errors import CampaignError, IntegrityFailure, InvalidInput
 from workflow.files.keyfiles import notes, read_key, read_pubkeys, settings, write_atomic
 from workflow.services.actors import SYSTEM
-from workflow.store import ledger as chain
+from workflow.store import chain
+from workflow.store.ledger import Entry, Ledger
 
 log = logging.getLogger("campaign.scheduler")
 _AU, _C = table(AuditEntry).c, table(Campaign).c
@@ -176,7 +177,7 @@ def daily(ctx: Context) -> dict[str, Any] | None:
             if _done_today(s, day):
                 return {"day": day, "written": False}
             made = _sign(s, ctx, read_key(conf.key), conf.dir)
-            chain.Ledger(s, ctx).append(chain.Entry(
+            Ledger(s, ctx).append(Entry(
                 event="checkpoint", actor=SYSTEM.name, role="system",
                 payload={"day": day, "size": made["size"], "hash": made["head"], "file": Path(made["path"]).name,
                          "key": made["key"]}))
