@@ -101,41 +101,70 @@ _EVALUATION = ("INSERT INTO evaluation (participation_id, month, recorded_at, au
 
 
 def advance_file(db: Path, path: Path, actor: str, role: str, city: str) -> int:
-    """Every event of the file: state update (or enrollment), evaluation row, audit row."""
+    """Every event of the file in one transaction: state update (or enrolment), evaluation row, audit row."""
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = [dict(zip(header, values, strict=True)) for values in reader]
+    return advance_rows(db, rows, actor, role, city)
+
+
+def advance_rows(db: Path, rows: list[dict[str, str]], actor: str, role: str, city: str, *,
+                 interactive: bool = False) -> int:
+    """The events of `rows` (the columns of an event file): in one transaction with executemany, or,
+    `interactive`, one transaction per event that reads the chain's head from its last row as a
+    writer among others must."""
     con = connect(db)
     camp_id, year = con.execute("SELECT id, year FROM campaign ORDER BY year DESC").fetchone()
-    con.execute("BEGIN IMMEDIATE")
-    chain = Chain(con)
     enrolls: list[tuple[object, ...]] = []
     updates: list[tuple[object, ...]] = []
     evaluations: list[tuple[object, ...]] = []
     audits: list[tuple[object, ...]] = []
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        for values in reader:
-            row = dict(zip(header, values, strict=True))
-            code, event = row["code"], row["event"]
-            spec = EVENTS[event]
-            payload = {k.removeprefix("data."): v for k, v in row.items()
-                       if v and k not in ("code", "event", "reason", "target_grade")}
-            if event == "enroll":
-                enrolls.append((camp_id, spec.dest, row["target_grade"], row["consent"], NOW, code))
-            else:
-                updates.append((spec.dest, NOW, camp_id, code))
-            audit = chain.row(code, year, city, event, spec.sources[0], spec.dest, actor, role,
-                              row["reason"], dumps(payload), NOW, NOW)
-            audits.append(audit)
-            if event == "record_evaluation":
-                evaluations.append((row["month"], NOW, audit[0], code, camp_id))
-    con.executemany(_ENROLL, enrolls)
-    con.executemany(_UPDATE, updates)
-    con.executemany(_EVALUATION, evaluations)
-    con.executemany(AUDIT_SQL, audits)
+    con.execute("BEGIN IMMEDIATE")
+    chain = Chain(con)
+    for row in rows:
+        code, event = row["code"], row["event"]
+        spec = EVENTS[event]
+        payload = {k.removeprefix("data."): v for k, v in row.items()
+                   if v and k not in ("code", "event", "reason", "target_grade")}
+        if interactive:
+            chain = Chain(con)
+        if event == "enroll":
+            enrolls.append((camp_id, spec.dest, row["target_grade"], row["consent"], NOW, code))
+        else:
+            updates.append((spec.dest, NOW, camp_id, code))
+        audit = chain.row(code, year, city, event, spec.sources[0], spec.dest, actor, role,
+                          row["reason"], dumps(payload), NOW, NOW)
+        audits.append(audit)
+        if event == "record_evaluation":
+            evaluations.append((row["month"], NOW, audit[0], code, camp_id))
+        if interactive:
+            _write_events(con, enrolls, updates, evaluations, audits)
+            con.execute("COMMIT")
+            con.execute("BEGIN IMMEDIATE")
+    _write_events(con, enrolls, updates, evaluations, audits)
     con.execute("COMMIT")
     con.close()
-    return len(audits)
+    return len(rows)
+
+
+def _write_events(con: sqlite3.Connection, *lists: list[tuple[object, ...]]) -> None:
+    enrolls, updates, evaluations, audits = lists
+    if len(enrolls) == 1:
+        con.execute(_ENROLL, enrolls[0])
+    elif enrolls:
+        con.executemany(_ENROLL, enrolls)
+    if len(updates) == 1:
+        con.execute(_UPDATE, updates[0])
+    elif updates:
+        con.executemany(_UPDATE, updates)
+    if evaluations:
+        con.executemany(_EVALUATION, evaluations)
+    if audits:
+        con.executemany(AUDIT_SQL, audits)
+    for rows in lists:
+        rows.clear()
 
 
 def build_chain(source: Path, db: Path) -> int:

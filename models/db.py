@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -90,13 +91,22 @@ def _wal(cur: Any) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
 
 
+_FOUND: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose SQLite file was found
+
+
 def missing_file(engine: Engine) -> Path | None:
-    """The SQLite file `engine` names, when it does not exist (connecting would create it)."""
+    """The SQLite file `engine` names, when it does not exist (connecting would create it). Once
+    found, a file is not looked for again: the engine's pooled connections hold it open."""
+    if engine in _FOUND:
+        return None
     url = engine.url
     if engine.dialect.name != "sqlite" or not url.database or url.database == ":memory:" or url.query.get("mode"):
         return None
     path = Path(url.database)
-    return None if path.exists() else path
+    if path.exists():
+        _FOUND.add(engine)
+        return None
+    return path
 
 
 def create_schema(engine: Engine) -> None:

@@ -123,5 +123,9 @@ def test_a_batch_mixing_acceptance_and_recheck_still_obeys_separation_of_duties(
     assert _show(cli, B)["state"] == "provincial_recheck" != _show(cli, A)["state"]
     r = cli("advance", B, "pass_recheck", now="2024-08-05", actor="两级评审", expect=1)
     assert r.stderr.startswith("错误 Error: 职责分离")
+    # a later batch reads who passed the acceptance from the log up front, and refuses it the same way
+    r = cli("advance", "--file", _file(cli, "later.csv", [[B, "pass_recheck"]]), now="2024-08-05", actor="两级评审",
+            expect=1)
+    assert "职责分离" in r.stderr and "市级验收（审计 #" in r.stderr
     cli("advance", B, "pass_recheck", now="2024-08-05", actor="省复核员")
     cli("audit", "verify", now="2024-08-05")

@@ -88,3 +88,19 @@ def test_sample_prints_the_seed_and_the_codes(tmp_path: Path, sqlite_cli: Cli) -
     out = sqlite_cli("recheck", "sample", "--city", "郑州市", "--rate", "1", "--seed", "5", now="2024-08-02",
                      actor="省复核员").stdout
     assert "种子 seed 5" in out and all(c in out for c in ZZ)
+
+
+def test_a_batch_may_not_waive_those_drawn_and_waives_the_others(cli: Cli) -> None:
+    """A batch reads the draws up front (issue 16): the drawn row is refused, the whole file undone."""
+    awaiting_recheck(cli)
+    r = sample(cli, "--city", "许昌市", "--rate", "0.3", "--seed", "7")
+    drawn = r["selected"][0]
+    spared = [c for c in XU if c not in r["selected"]]
+    f = cli.home / "waive.csv"
+    f.write_text("code,event\n" + "".join(f"{c},waive_recheck\n" for c in [*spared, drawn]), encoding="utf-8")
+    out = cli("advance", "--file", str(f), now="2024-08-05", actor="省复核员", expect=1)
+    assert "抽查复核" in out.stderr and drawn in out.stderr
+    assert [e["event"] for e in json.loads(cli("audit", "log", "--json").stdout)].count("waive_recheck") == 0
+    f.write_text("code,event\n" + "".join(f"{c},waive_recheck\n" for c in spared), encoding="utf-8")
+    cli("advance", "--file", str(f), now="2024-08-05", actor="省复核员")
+    cli("audit", "verify")

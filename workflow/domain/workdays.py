@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 from workflow.errors import InvalidInput
+
+
+@lru_cache(maxsize=8192)
+def _statutory_workday(day: date) -> bool:
+    """chinesecalendar's answer, kept: it checks its range on every call, which costs more than
+    the answer (a publicity period asks for a dozen days per enterprise)."""
+    return bool(chinese_calendar.is_workday(day))
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class WorkCalendar:
                 return False
             return day.weekday() < 5
         try:
-            return bool(chinese_calendar.is_workday(day))
+            return _statutory_workday(day)
         except NotImplementedError:
             raise InvalidInput(
                 f"{day.year}年的法定节假日和调休数据未知：请在 {self.source} 中补充 "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import TypedDict
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from models.db import UnitOfWork
@@ -61,12 +61,13 @@ def _typed(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip()
 
 
+_FIND = (select(_A.id, _A.name, _A.roles, _C.name, _A.active)  # every command's first read: built once
+         .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == bindparam("name")))
+
+
 def find(session: Session, name: str) -> tuple[int, ActorRecord] | None:
     """(id, record) of a registered actor, active or not; None if there is no such actor."""
-    row = session.execute(
-        select(_A.id, _A.name, _A.roles, _C.name, _A.active)
-        .join_from(table(Actor), table(City), _A.city_id == _C.id, isouter=True).where(_A.name == _typed(name))
-    ).one_or_none()
+    row = session.connection().execute(_FIND, {"name": _typed(name)}).one_or_none()
     return None if row is None else (int(row[0]), ActorRecord(row[1], tuple(row[2].split(",")), row[3],
                                                               bool(row[4])))
 

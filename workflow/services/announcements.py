@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from models.tables import AuditEntry, Enterprise, Participation, table
@@ -68,20 +68,22 @@ def emit(session: Session, ctx: Context, camp: CampaignRef, done: Sequence[Mappi
                      settings=ctx.settings)
 
 
+_ENTRIES = (select(_AU.seq, _AU.event, _AU.from_state, _AU.code, _AU.city, _AU.reason, _AU.payload)
+            .where(_AU.seq.in_(bindparam("seqs", expanding=True))))
+_ROWS = (select(_E.code, _E.name, _E.industry, _E.grade, _P.starting_grade, _P.target_grade, _P.achieved_grade)
+         .join(table(Participation), (_P.enterprise_id == _E.id) & (_P.campaign_id == bindparam("cid")))
+         .where(_E.code.in_(bindparam("codes", expanding=True))))
+
+
 def _load(session: Session, camp: CampaignRef, seqs: list[int], chunk: int = 500) -> dict[int, Happened]:
+    conn = session.connection()
     entries: list[Any] = []
     for n in range(0, len(seqs), chunk):
-        entries += session.execute(
-            select(_AU.seq, _AU.event, _AU.from_state, _AU.code, _AU.city, _AU.reason, _AU.payload)
-            .where(_AU.seq.in_(seqs[n:n + chunk]))).all()
+        entries += conn.execute(_ENTRIES, {"seqs": seqs[n:n + chunk]}).all()
     codes = sorted({str(e.code) for e in entries})
     rows: dict[str, Any] = {}
     for n in range(0, len(codes), chunk):
-        for r in session.execute(
-                select(_E.code, _E.name, _E.industry, _E.grade, _P.starting_grade, _P.target_grade,
-                       _P.achieved_grade)
-                .join(table(Participation), (_P.enterprise_id == _E.id) & (_P.campaign_id == camp.id))
-                .where(_E.code.in_(codes[n:n + chunk]))).all():
+        for r in conn.execute(_ROWS, {"cid": camp.id, "codes": codes[n:n + chunk]}).all():
             rows[r.code] = r
     out = {}
     for e in entries:

@@ -39,13 +39,12 @@ from workflow.files import evidence as files
 from workflow.files.documents import Stored
 from workflow.services import announcements
 from workflow.services.actors import lookup
-from workflow.services.lifecycle import Advanced, apply
+from workflow.services.lifecycle import Advanced, Single, apply
 from workflow.services.lifecycle import advance as advance_plain
 from workflow.services.tasks import me
 from workflow.store import scope
 from workflow.store.campaigns import campaign
 from workflow.store.ledger import Ledger, refusals_recorded
-from workflow.store.participations import Direct
 
 __all__ = ["Evidence", "Upload", "advance", "body_limit", "max_bytes", "max_mb", "open_evidence", "read_files",
            "record", "verify_files"]
@@ -110,7 +109,8 @@ def advance(ctx: Context, req: Request, uploads: Sequence[Upload] = ()) -> Advan
             actor = lookup(uow.session, ctx.actor)
             camp = campaign(uow.session, ctx)
             try:
-                result = apply(Direct(uow.session, camp.id), Ledger(uow.session, ctx), ctx, camp, actor, req)
+                result = apply(Single(uow.session, camp.id, actor.name), Ledger(uow.session, ctx), ctx, camp,
+                               actor, req)
             except IntegrityError:
                 raise ConcurrentChange(f"企业 {req.code} 已被他人同时更改，请刷新后重试", rule="concurrency",
                                        code=req.code) from None

@@ -14,6 +14,9 @@ Checks, in order, each refusal naming its rule:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import bindparam, literal_column, select
 from sqlmodel import Session
 
@@ -87,6 +90,46 @@ _KNOWN_CONFLICT = (select(_E.code).join_from(table(Conflict), table(Actor), _A.i
                    .where(_A.name == bindparam("name"), _E.code.in_(bindparam("codes", expanding=True))))
 
 
+_KNOWN_SUBMITTED = (select(_AU.code, _AU.seq, _AU.actor)
+                    .where(_AU.event == "submit_for_acceptance", _AU.campaign_year == bindparam("year"),
+                           _AU.code.in_(bindparam("codes", expanding=True))))
+_KNOWN_PASSED = (select(_AU.code, _AU.seq)
+                 .where(_AU.event == "pass_acceptance", _AU.campaign_year == bindparam("year"),
+                        _AU.actor == bindparam("name"), _AU.code.in_(bindparam("codes", expanding=True))))
+_KNOWN_DRAWN = select(_PK.participation_id).where(_PK.participation_id.in_(bindparam("pids", expanding=True)))
+
+
+class Separation:
+    """What separation of duties reads from the audit log, for a batch's codes in one campaign year,
+    read up front and kept current as the batch applies its events (`note`): the latest submission
+    for acceptance of each code, the codes whose acceptance the actor passed, the participations
+    drawn for a spot check; and, from the batch's own rows, each code's participation as it stands."""
+
+    def __init__(self, session: Session, name: str, year: int, codes: list[str], pids: list[int],
+                 state_of: Callable[[str], tuple[int, str] | None], chunk: int = 500) -> None:
+        self.name, self.year, self.state_of = name, year, state_of
+        self.submitted: dict[str, tuple[int, str]] = {}
+        self.passed: dict[str, int] = {}  # code -> an audit seq of the actor's pass_acceptance
+        self.drawn: set[int] = set()
+        conn = session.connection()
+        for i in range(0, len(codes), chunk):
+            part = {"year": year, "name": name, "codes": codes[i:i + chunk]}
+            for code, seq, actor in conn.execute(_KNOWN_SUBMITTED, part):
+                if code not in self.submitted or seq > self.submitted[code][0]:
+                    self.submitted[code] = (int(seq), str(actor))
+            for code, seq in conn.execute(_KNOWN_PASSED, part):
+                self.passed.setdefault(code, int(seq))
+        for i in range(0, len(pids), chunk):
+            self.drawn.update(conn.execute(_KNOWN_DRAWN, {"pids": pids[i:i + chunk]}).scalars())
+
+    def note(self, code: str, event: str, seq: int, actor: str) -> None:
+        """An event the batch applied: what the later rows' checks must see."""
+        if event == "submit_for_acceptance":
+            self.submitted[code] = (seq, actor)
+        elif event == "pass_acceptance" and actor == self.name:
+            self.passed.setdefault(code, seq)
+
+
 class Known:
     """One actor's declared conflicts and expert assignments over a batch's codes, read in a few
     queries up front: an `advance --file` batch writes neither, so they hold for the whole batch.
@@ -95,6 +138,7 @@ class Known:
     def __init__(self, session: Session, name: str, codes: list[str], chunk: int = 500) -> None:
         self.name, self.codes = name, set(codes)
         self.conflicts, self.assigned, self.ever = set[str](), set[str](), set[str]()
+        self.separation: Separation | None = None  # a batch's audit facts (`Preloaded`)
         wanted = sorted(self.codes)
         for i in range(0, len(wanted), chunk):
             part = {"name": name, "codes": wanted[i:i + chunk]}
@@ -104,6 +148,17 @@ class Known:
                 if active:
                     self.assigned.add(code)
 
+    @classmethod
+    def of(cls, name: str, code: str, *, conflict: bool, assigned: bool, ever: bool) -> Known:
+        """The facts of one actor on one enterprise, read with the enterprise (`Direct(actor=…)`)."""
+        known = cls.__new__(cls)
+        known.name, known.codes = name, {code}
+        known.conflicts = {code} if conflict else set()
+        known.assigned = {code} if assigned else set()
+        known.ever = {code} if ever or assigned else set()
+        known.separation = None
+        return known
+
     def holds(self, name: str, code: str) -> bool:
         return name == self.name and code in self.codes
 
@@ -112,13 +167,13 @@ def _expert_of(session: Session, name: str, code: str, *, active: bool, known: K
     if known is not None and known.holds(name, code):
         return code in (known.assigned if active else known.ever)
     q = _EXPERT_NOW if active else _EXPERT_EVER
-    return session.execute(q, {"name": name, "code": code}).first() is not None
+    return session.connection().execute(q, {"name": name, "code": code}).first() is not None
 
 
 def _conflict(session: Session, name: str, code: str, known: Known | None = None) -> bool:
     if known is not None and known.holds(name, code):
         return code in known.conflicts
-    return session.execute(_CONFLICT, {"name": name, "code": code}).first() is not None
+    return session.connection().execute(_CONFLICT, {"name": name, "code": code}).first() is not None
 
 
 def _scope(session: Session, actor: ActorRecord, role: str, action: str, city: str | None,
@@ -172,18 +227,32 @@ def authorize(session: Session, actor: ActorRecord, action: str, *, city: str | 
 
 def _in_state(session: Session, code: str, state: str) -> tuple[int, int] | None:
     """(participation id, campaign year) of the enterprise's participation in `state`."""
-    row = session.execute(_IN_STATE, {"code": code, "state": state}).first()
+    row = session.connection().execute(_IN_STATE, {"code": code, "state": state}).first()
     return (int(row[0]), int(row[1])) if row else None
+
+
+def _audit_facts(known: Known | None, actor: ActorRecord, code: str) -> Separation | None:
+    """The batch's separation facts, when they hold for this actor and code."""
+    if known is None or known.separation is None or not known.holds(actor.name, code):
+        return None
+    return known.separation
 
 
 def _acceptance(session: Session, actor: ActorRecord, code: str, known: Known | None) -> None:
     """Neither the enterprise's expert nor whoever submitted it for acceptance reviews that acceptance."""
     if _expert_of(session, actor.name, code, active=False, known=known):
         raise refuse("职责分离", f"{actor.name} 是企业 {code} 的帮扶专家，不得评审其验收 (separation of duties)")
-    waiting = _in_state(session, code, "acceptance")
-    if waiting is None:
-        return  # the state machine refuses it with the state
-    submitted = session.execute(_SUBMITTED, {"code": code, "year": waiting[1]}).first()
+    facts = _audit_facts(known, actor, code)
+    if facts is not None:
+        here = facts.state_of(code)
+        if here is None or here[1] != "acceptance":
+            return  # the state machine refuses it with the state
+        submitted: Any = facts.submitted.get(code)
+    else:
+        waiting = _in_state(session, code, "acceptance")
+        if waiting is None:
+            return  # the state machine refuses it with the state
+        submitted = session.connection().execute(_SUBMITTED, {"code": code, "year": waiting[1]}).first()
     if submitted is not None and submitted[1] == actor.name:
         raise refuse("职责分离", f"{actor.name} 申请了企业 {code} 的验收（审计 #{submitted[0]}），不得评审其验收 "
                      "(separation of duties: the submitter may not review)")
@@ -195,15 +264,29 @@ def _separation(session: Session, actor: ActorRecord, action: str, code: str, kn
         return
     if action not in READS_AUDIT:
         return
+    facts = _audit_facts(known, actor, code)
+    if facts is not None:
+        here = facts.state_of(code)
+        if here is None or here[1] != "provincial_recheck":
+            return  # the state machine refuses it with the state
+        _recheck(actor, action, code, facts.passed.get(code), here[0] in facts.drawn)
+        return
     awaiting = _in_state(session, code, "provincial_recheck")
     if awaiting is None:
         return  # the state machine refuses it with the state
     pid, year = awaiting
-    passed = session.execute(_PASSED, {"code": code, "year": year, "name": actor.name}).first()
-    if passed:
-        raise refuse("职责分离", f"{actor.name} 通过了企业 {code} 的市级验收（审计 #{passed[0]}），不得进行省级复核 "
+    passed = session.connection().execute(_PASSED, {"code": code, "year": year, "name": actor.name}).first()
+    drawn = action == "waive_recheck" and session.connection().execute(_DRAWN, {"pid": pid}).first() is not None
+    _recheck(actor, action, code, int(passed[0]) if passed else None, drawn)
+
+
+def _recheck(actor: ActorRecord, action: str, code: str, passed: int | None, drawn: bool) -> None:
+    """Whoever passed its city acceptance (audit seq `passed`) does not recheck it; a participation
+    drawn for a spot check is not waived."""
+    if passed is not None:
+        raise refuse("职责分离", f"{actor.name} 通过了企业 {code} 的市级验收（审计 #{passed}），不得进行省级复核 "
                      "(separation of duties)")
-    if action == "waive_recheck" and session.execute(_DRAWN, {"pid": pid}).first():
+    if action == "waive_recheck" and drawn:
         raise refuse("抽查复核", f"企业 {code} 已被抽查复核抽中，须实际复核（pass_recheck 或 fail_recheck），"
                      "不得免于抽查")
 

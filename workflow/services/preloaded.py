@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from models.tables import City, Enterprise, Evaluation, Participation, table
-from workflow.services.permissions import Known
+from workflow.services.permissions import Known, Separation
 from workflow.store.held_writes import Writes
 from workflow.store.participations import ENTERPRISE_COLUMNS, PART_COLUMNS, Direct
 
@@ -30,7 +30,7 @@ class Preloaded:
     one by one. Participation updates and evaluations are held (`Writes`); an enrolment's insert
     and a grade are written at once."""
 
-    def __init__(self, session: Session, campaign_id: int, codes: list[str], *, actor: str,
+    def __init__(self, session: Session, campaign_id: int, codes: list[str], *, actor: str, year: int,
                  chunk: int = 500, hold: int = 2_000) -> None:
         self.session, self.campaign_id = session, campaign_id
         self.direct = Direct(session, campaign_id)
@@ -46,9 +46,21 @@ class Preloaded:
                 self.rows[r.code] = (SimpleNamespace(id=r.id, code=r.code, grade=r.grade, rating_doc=r.rating_doc,
                                                      industry=r.industry, ule=r.ule, city=r.city), part)
         pids = [p.id for _, p in self.rows.values() if p is not None]
+        # separation of duties' audit facts, so no row has to wait for the held-back writes
+        self.known.separation = Separation(session, actor, year, wanted, pids, self._state_of, chunk)
         for i in range(0, len(pids), chunk):
             for pid, month in conn.execute(_PRELOAD_MONTHS, {"pids": pids[i:i + chunk]}):
                 self.evaluated.setdefault(pid, set()).add(month)
+
+    def _state_of(self, code: str) -> tuple[int, str] | None:
+        """(participation id, state) as the batch has it; None for a code it does not hold."""
+        held = self.rows.get(code)
+        return None if held is None or held[1] is None else (int(held[1].id), str(held[1].state))
+
+    def applied(self, code: str, event: str, seq: int, actor: str) -> None:
+        """An event applied: the later rows' separation checks see it."""
+        if self.known.separation is not None:
+            self.known.separation.note(code, event, seq, actor)
 
     def load(self, code: str) -> tuple[Any, Any]:
         if code not in self.rows:

@@ -35,8 +35,11 @@ def _parse_cached(text: str, source: str) -> Plan:
     return parse(text, source=source)
 
 
+_ALL = select(_CA.id, _CA.year, _CA.calendar).order_by(_CA.year)
+
+
 def _current(session: Session, ctx: Context) -> CampaignRef:
-    rows = session.execute(select(_CA.id, _CA.year, _CA.calendar).order_by(_CA.year)).all()
+    rows = session.connection().execute(_ALL).all()
     if not rows:
         raise NotFound("数据库中没有行动计划，请先运行 campaign init (no campaign)")
     by_year = {int(r[1]): r for r in rows}
@@ -81,7 +84,7 @@ def campaign(session: Session, ctx: Context) -> CampaignRef:
 def every(session: Session, ctx: Context) -> list[CampaignRef]:
     """Every loaded campaign, or only ctx.year's when one was chosen (one query; plans cached as
     `campaign` caches them, so both give the same Plan)."""
-    rows = session.execute(select(_CA.id, _CA.year, _CA.calendar).order_by(_CA.year)).all()
+    rows = session.connection().execute(_ALL).all()
     if ctx.year is not None and ctx.year not in {int(r[1]) for r in rows}:
         raise NotFound(f"没有 {ctx.year} 年的行动，已有：{', '.join(str(r[1]) for r in rows)}")
     return [_named(session, CampaignRef(int(cid), int(year), _parse_cached(text, f"campaign {year}")))

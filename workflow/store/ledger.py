@@ -24,6 +24,7 @@ log = logging.getLogger("campaign.audit")
 _LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = (*FIELDS, "hash", "format")
+_HEAD = select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
 MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -77,20 +78,27 @@ class Ledger:
         self._held: list[tuple[Any, ...]] = []
         self._head: tuple[int, str] | None = None
         self._server_time: str | None = None
+        self._conn: Any = None
+
+    @property
+    def conn(self) -> Any:
+        """The session's connection, asked for once per transaction (asking costs more than a query)."""
+        c = self._conn
+        if c is None or c.closed:
+            c = self._conn = self.session.connection()
+        return c
 
     def flush(self) -> None:
         if self._held:
             rows, self._held = self._held, []
-            _write(self.session.connection(), rows)
+            _write(self.conn, rows)
 
     def _load_head(self) -> tuple[int, str]:
         if self._head is None:
-            conn = self.session.connection()
+            conn = self.conn
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            row = conn.execute(
-                select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
-            ).one_or_none()
+            row = conn.execute(_HEAD).one_or_none()
             self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
         return self._head
 
@@ -114,9 +122,9 @@ class Ledger:
             if self.ctx.clock_override and not self.ctx.simulation:
                 raise simulation.refused()
             self._server_time = ""
-            if self.session.connection().dialect.name == "postgresql":
+            if self.conn.dialect.name == "postgresql":
                 self._load_head()
-                at = self.session.connection().execute(text("SELECT clock_timestamp()")).scalar_one()
+                at = self.conn.execute(text("SELECT clock_timestamp()")).scalar_one()
                 self._server_time = utc_iso(at)
         return self._server_time or utc_iso(self.ctx.wall.now())
 
@@ -129,7 +137,7 @@ class Ledger:
             if len(self._held) >= self.hold:
                 self.flush()
         else:
-            _write(self.session.connection(), [row])
+            _write(self.conn, [row])
         return row[0], row[-2]
 
     def append_many(self, entries: Sequence[Entry]) -> int:
@@ -138,7 +146,7 @@ class Ledger:
         rows = [self._row(e, effective, recorded) for e in entries]
         self.flush()
         if rows:
-            _write(self.session.connection(), rows)
+            _write(self.conn, rows)
         return len(rows)
 
 
