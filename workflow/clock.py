@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,7 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
+@lru_cache(maxsize=256)  # pure; one command writes the same instants many times
 def utc_iso(moment: datetime) -> str:
     """Canonical stored form: UTC, seconds precision is not enough for audits, keep micros."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

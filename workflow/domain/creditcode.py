@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from workflow.errors import InvalidInput
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -19,6 +21,7 @@ def check_char(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+@lru_cache(maxsize=65_536)  # pure; a batch checks each code once per event
 def validate(code: str) -> str:
     """Return the normalised code, or raise CreditCodeError saying what is wrong."""
     text = code.strip().upper()

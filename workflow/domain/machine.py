@@ -42,9 +42,17 @@ def fire(plan: Plan, facts: rules.Facts) -> tuple[str, bool]:
         raise Refused(f"未知事件 '{facts.event}'，可选：{', '.join(EVENTS)} (unknown event)",
                       rule="event")
     late = rules.check(plan, facts)
-    subject = Subject(facts.state)
-    event.trigger(subject)
-    return subject.state, late
+    return _destination(facts.event, facts.state), late
+
+
+@cache
+def _destination(event: str, state: str) -> str:
+    """Where the machine takes `state` on `event`. The machine has no conditions or callbacks and
+    never changes, so its answer for a pair is remembered: the first firing asks `transitions`,
+    the others reuse it (the guards in `rules.check` still run on every event)."""
+    subject = Subject(state)
+    machine().events[event].trigger(subject)
+    return str(subject.state)
 
 
 def graph(fmt: str) -> str:

@@ -9,14 +9,16 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from models.db import UnitOfWork
-from models.tables import Actor, City, table
+from models.tables import Actor, Campaign, City, table
 from workflow.context import Context
 from workflow.domain.identifiers import clean_identifier
 from workflow.domain.matrix import ROLE_ZH, ROLES, SYSTEM, ActorRecord  # noqa: F401  (callers name them here)
 from workflow.errors import InvalidInput, NotFound, Refused
+from workflow.store.campaigns import CampaignRef, campaign, chosen
 from workflow.store.ledger import Entry, Ledger, audited
+from workflow.store.prepared import Prepared
 
-_A, _C = table(Actor).c, table(City).c
+_A, _C, _CA = table(Actor).c, table(City).c, table(Campaign).c
 
 
 
@@ -72,6 +74,23 @@ def find(session: Session, name: str) -> tuple[int, ActorRecord] | None:
                                                               bool(row[4])))
 
 
+# A write's first read: the acting actor and the loaded campaigns in one statement (a row per campaign).
+_ACTING = Prepared(select(_CA.id, _CA.year, _CA.calendar, _A.name, _A.roles, _C.name.label("city"), _A.active)
+           .select_from(table(Campaign))
+           .outerjoin(table(Actor), _A.name == bindparam("name"))
+           .outerjoin(table(City), _A.city_id == _C.id).order_by(_CA.year))
+
+
+def acting(session: Session, ctx: Context) -> tuple[ActorRecord, CampaignRef]:
+    """`lookup(ctx.actor)` and `campaigns.campaign(ctx)` in one round trip, with the same refusals."""
+    rows = _ACTING.rows(session.connection(), {"name": _typed(ctx.actor or "")}) if ctx.actor else []
+    if not rows or rows[0].name is None:  # no campaign, or no such actor: say which, as the two would
+        return lookup(session, ctx.actor), campaign(session, ctx)
+    r = rows[0]
+    return (_active(ctx.actor or "", ActorRecord(r.name, tuple(r.roles.split(",")), r.city, bool(r.active))),
+            chosen(session, ctx, [(x.id, x.year, x.calendar) for x in rows]))
+
+
 def lookup(session: Session, name: str | None) -> ActorRecord:
     """The acting actor; unknown or inactive actors are refused."""
     if not name:
@@ -80,7 +99,10 @@ def lookup(session: Session, name: str | None) -> ActorRecord:
     found = find(session, name)
     if found is None:
         raise Refused(f"操作人 '{name}' 未登记，请先 campaign actor add (unknown actor)", rule="actor")
-    record = found[1]
+    return _active(name, found[1])
+
+
+def _active(name: str, record: ActorRecord) -> ActorRecord:
     if not record.active:
         raise Refused(f"操作人 '{name}' 已停用 (actor deactivated)", rule="actor")
     return record

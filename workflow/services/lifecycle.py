@@ -18,7 +18,7 @@ from workflow.domain.decide import Decision, Request, decide, decision_doc, read
 from workflow.errors import CampaignError, ConcurrentChange, InvalidInput
 from workflow.services import announcements, permissions
 from workflow.services.accountability import actors_of
-from workflow.services.actors import ActorRecord, lookup
+from workflow.services.actors import ActorRecord, acting, lookup
 from workflow.services.preloaded import Preloaded
 from workflow.store.campaigns import CampaignRef, campaign
 from workflow.store.held_writes import FlushFailed
@@ -153,8 +153,7 @@ def _write(rows: Rows, ledger: Ledger, camp: CampaignRef, actor: ActorRecord, ro
 def advance(ctx: Context, req: Request) -> Advanced:
     """One event in its own transaction, with the notices it calls for; a refusal is recorded and re-raised."""
     with refusals_recorded(ctx, req.event, req.code), ctx.uow(ctx.engine) as uow:
-        actor = lookup(uow.session, ctx.actor)
-        camp = campaign(uow.session, ctx)
+        actor, camp = acting(uow.session, ctx)
         try:
             result = apply(Single(uow.session, camp.id, actor.name), Ledger(uow.session, ctx), ctx, camp, actor, req)
         except IntegrityError:

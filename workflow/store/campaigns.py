@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -35,11 +37,20 @@ def _parse_cached(text: str, source: str) -> Plan:
     return parse(text, source=source)
 
 
-_ALL = select(_CA.id, _CA.year, _CA.calendar).order_by(_CA.year)
+_ALL = select(_CA.id, _CA.year, _CA.calendar).order_by(_CA.year)  # what `chosen` picks from
 
 
 def _current(session: Session, ctx: Context) -> CampaignRef:
-    rows = session.connection().execute(_ALL).all()
+    return chosen(session, ctx, session.connection().execute(_ALL).all())
+
+
+def chosen(session: Session, ctx: Context, rows: Sequence[Any]) -> CampaignRef:
+    """The campaign a command acts on among `rows` (id, year, calendar; by year): ctx.year's, else
+    this year's, else the latest; its plan parsed once per process and naming its calendar file."""
+    return _named(session, _pick(ctx, rows))
+
+
+def _pick(ctx: Context, rows: Sequence[Any]) -> CampaignRef:
     if not rows:
         raise NotFound("数据库中没有行动计划，请先运行 campaign init (no campaign)")
     by_year = {int(r[1]): r for r in rows}
@@ -78,7 +89,7 @@ def _named(session: Session, ref: CampaignRef) -> CampaignRef:
 
 def campaign(session: Session, ctx: Context) -> CampaignRef:
     """The campaign a command acts on (ctx.year, else the current one)."""
-    return _named(session, _current(session, ctx))
+    return _current(session, ctx)
 
 
 def every(session: Session, ctx: Context) -> list[CampaignRef]:

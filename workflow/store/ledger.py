@@ -19,12 +19,13 @@ from workflow.context import Context
 from workflow.domain.audit import FIELDS, FORMAT, GENESIS, canonical_json, entry_hash
 from workflow.errors import CampaignError
 from workflow.store import simulation
+from workflow.store.prepared import Prepared
 
 log = logging.getLogger("campaign.audit")
 _LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the chain
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = (*FIELDS, "hash", "format")
-_HEAD = select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
+_HEAD = Prepared(select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1))
 MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -36,8 +37,16 @@ def insert_rows(conn: Any, table: Any, columns: Sequence[str], rows: list[tuple[
         conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
         return
     quote = conn.dialect.identifier_preparer.quote
-    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
-                         f"VALUES ({', '.join([mark] * len(columns))})", rows)
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    cur = conn.connection.dbapi_connection.cursor()  # the caller's transaction; no statement set-up per call
+    try:
+        if len(rows) == 1:
+            cur.execute(sql, rows[0])
+        else:
+            cur.executemany(sql, rows)
+    finally:
+        cur.close()
 
 
 def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:
@@ -98,7 +107,7 @@ class Ledger:
             conn = self.conn
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            row = conn.execute(_HEAD).one_or_none()
+            row = _HEAD.one(conn, {})
             self._head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
         return self._head
 

@@ -5,6 +5,7 @@ statement costs more than running it."""
 from __future__ import annotations
 
 from collections import namedtuple
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, exists, insert, select, update
@@ -13,6 +14,7 @@ from sqlmodel import Session
 from models.access import Assignment, Conflict
 from models.tables import Actor, City, Enterprise, Evaluation, Participation, table
 from workflow.errors import ConcurrentChange, NotFound
+from workflow.store.prepared import Prepared
 
 _E, _P, _C, _EV = table(Enterprise), table(Participation), table(City), table(Evaluation)
 
@@ -38,6 +40,18 @@ _INSERT_P = insert(_P)
 UPDATE_P = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
 _UPDATE_GRADE = update(_E).where(_E.c.id == bindparam("b_id")).values(version=_E.c.version + 1)  # grade, rating_doc
 _INSERT_EV = insert(_EV)
+
+
+_LOADED, _MONTHS_P = Prepared(_LOAD), Prepared(_MONTHS)
+_INSERT_EV_P = Prepared(insert(_EV).values({k: bindparam(f"v_{k}", type_=_EV.c[k].type) for k in
+                                            ("participation_id", "cycle", "month", "recorded_at", "audit_seq")}))
+_N_ENTERPRISE = len(ENTERPRISE_COLUMNS)
+
+
+@lru_cache(maxsize=64)
+def _update(keys: tuple[str, ...]) -> Prepared:
+    """UPDATE_P setting `keys` (bound as v_<key>), compiled once per set of keys."""
+    return Prepared(UPDATE_P.values({k: bindparam(f"v_{k}", type_=_P.c[k].type) for k in keys}))
 
 
 _Enterprise = namedtuple("_Enterprise", ("id", "code", "grade", "rating_doc", "industry", "ule", "city"))  # type: ignore[name-match]
@@ -95,18 +109,17 @@ class Direct:
             if ent is None:
                 raise _unknown(code)
             return ent, conn.execute(_PARTICIPATION, {"eid": ent.id, "cid": self.campaign_id}).one_or_none()
-        row = conn.execute(_LOAD, {"code": code, "cid": self.campaign_id, "name": self.actor}).one_or_none()
+        row = _LOADED.one(conn, {"code": code, "cid": self.campaign_id, "name": self.actor})
         if row is None:
             raise _unknown(code)
-        m = row._mapping
-        self.facts = Facts(self.actor, row.code, bool(m["x_conflict"]), bool(m["x_assigned"]), bool(m["x_ever"]))
-        found = _Enterprise(row.id, row.code, row.grade, row.rating_doc, row.industry, row.ule, row.city)
-        return found, (None if m["p_id"] is None else _Participation(*(m[f"p_{k}"] for k in PART_COLUMNS)))
+        self.facts = Facts(self.actor, row.code, bool(row.x_conflict), bool(row.x_assigned), bool(row.x_ever))
+        found = _Enterprise(*row[:_N_ENTERPRISE])
+        part = row[_N_ENTERPRISE:_N_ENTERPRISE + len(PART_COLUMNS)]
+        return found, (None if row.p_id is None else _Participation(*part))
 
     def months(self, part: Any) -> frozenset[str]:
         """The evaluation months recorded in the participation's current cycle."""
-        rows = self.conn.execute(_MONTHS, {"pid": part.id, "cycle": part.cycle})
-        return frozenset(r[0] for r in rows)
+        return frozenset(r[0] for r in _MONTHS_P.rows(self.conn, {"pid": part.id, "cycle": part.cycle}))
 
     def insert(self, code: str, ent: Any, values: dict[str, Any]) -> int:
         """A first enrolment: the new participation's id."""
@@ -116,8 +129,9 @@ class Direct:
 
     def update(self, code: str, part: Any, values: dict[str, Any]) -> int:
         """Write `values` on the participation as read (its version unchanged since), or ConcurrentChange."""
-        done = self.conn.execute(UPDATE_P, dict(b_id=part.id, b_version=part.version, **values))
-        if done.rowcount != 1:
+        done = _update(tuple(values)).run(self.conn, {"b_id": part.id, "b_version": part.version,
+                                                     **{f"v_{k}": v for k, v in values.items()}})
+        if done != 1:
             raise ConcurrentChange(changed_under_you(code), rule="concurrency", code=code)
         return int(part.id)
 
@@ -125,8 +139,8 @@ class Direct:
         self.conn.execute(_UPDATE_GRADE, {"b_id": ent.id, "grade": grade, "rating_doc": doc})
 
     def record_month(self, pid: int, cycle: int, month: str, recorded_at: str, seq: int) -> None:
-        self.conn.execute(_INSERT_EV, {"participation_id": pid, "cycle": cycle, "month": month,
-                                                       "recorded_at": recorded_at, "audit_seq": seq})
+        _INSERT_EV_P.run(self.conn, {"v_participation_id": pid, "v_cycle": cycle, "v_month": month,
+                                     "v_recorded_at": recorded_at, "v_audit_seq": seq})
 
     def flush(self) -> None:
         """Nothing is held back."""
