@@ -68,11 +68,13 @@ def on_day(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), SHANGHAI)
 
 
+@lru_cache(maxsize=1024)  # pure; a batch reads the same stored instants for many participations
 def parse_stored(text: str) -> datetime:
     """A stored UTC ISO instant (`utc_iso`) back to an aware datetime."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@lru_cache(maxsize=256)  # pure
 def local_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 

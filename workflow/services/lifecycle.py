@@ -181,7 +181,7 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
         camp = campaign(uow.session, ctx)
         ledger = Ledger(uow.session, ctx, hold=_HOLD)
         rows = Preloaded(uow.session, camp.id, [r.code.strip().upper() for _, r in reqs], actor=actor.name,
-                         year=camp.year, hold=_HOLD)
+                         year=camp.year, events={r.event for _, r in reqs}, hold=_HOLD)
         last: dict[str, tuple[int, str]] = {}  # code -> (line, event) of its last row applied
         done: list[Advanced] = []  # the applied events, for the notices they call for
         for line, req in reqs:

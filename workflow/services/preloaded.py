@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from models.tables import City, Enterprise, Evaluation, Participation, table
-from workflow.services.permissions import Known, Separation
+from workflow.services.permissions import READS_AUDIT, Known, Separation
 from workflow.store.held_writes import Writes
 from workflow.store.participations import ENTERPRISE_COLUMNS, PART_COLUMNS, Direct
 
@@ -31,7 +31,7 @@ class Preloaded:
     and a grade are written at once."""
 
     def __init__(self, session: Session, campaign_id: int, codes: list[str], *, actor: str, year: int,
-                 chunk: int = 500, hold: int = 2_000) -> None:
+                 events: set[str], chunk: int = 500, hold: int = 2_000) -> None:
         self.session, self.campaign_id = session, campaign_id
         self.direct = Direct(session, campaign_id)
         self.writes = Writes(session, hold)
@@ -46,8 +46,8 @@ class Preloaded:
                 self.rows[r.code] = (SimpleNamespace(id=r.id, code=r.code, grade=r.grade, rating_doc=r.rating_doc,
                                                      industry=r.industry, ule=r.ule, city=r.city), part)
         pids = [p.id for _, p in self.rows.values() if p is not None]
-        # separation of duties' audit facts, so no row has to wait for the held-back writes
-        self.known.separation = Separation(session, actor, year, wanted, pids, self._state_of, chunk)
+        if events & READS_AUDIT:  # separation of duties' facts from the log, so no row waits for the writes
+            self.known.separation = Separation(session, actor, year, wanted, pids, self._state_of, chunk)
         for i in range(0, len(pids), chunk):
             for pid, month in conn.execute(_PRELOAD_MONTHS, {"pids": pids[i:i + chunk]}):
                 self.evaluated.setdefault(pid, set()).add(month)
