@@ -177,29 +177,53 @@ def run_round(work: Path, base: Path, phases: list[Phase], n: int, k: int) -> di
     return out
 
 
-def main(argv: list[str] | None = None) -> list[str]:
+@dataclass(frozen=True)
+class Summary:
+    """Medians over the rounds: seconds per side, and each ratio taken within its round."""
+
+    n: int
+    events: int
+    rounds: int
+    seconds: dict[str, float]
+    vs_floor_interactive: float  # engine / floor, interactive
+    vs_contender: float  # contender / engine, interactive: how many times faster the engine is
+    vs_floor_batch: float  # engine / floor, batch
+    lines: list[str]
+
+
+def measure(out: Path, n: int, rounds: int) -> Summary:
+    """Prepare once, run every side `rounds` times interleaved, report medians (and print them)."""
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    base, phases = prepare(out, n)
+    events = sum(len(ph.rows) for ph in phases)
+    results = []
+    for k in range(rounds):
+        r = run_round(out, base, phases, n, k)
+        results.append(r)
+        print(f"  in-process round {k + 1}: " + ", ".join(f"{name} {events / t:,.0f} ev/s" for name, t in r.items()),
+              flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(r[a] / r[b] for r in results)
+
+    return Summary(n, events, rounds, {name: statistics.median(r[name] for r in results) for name in SIDES},
+                   ratio("engine interactive", "floor interactive"),
+                   ratio("contender interactive", "engine interactive"),
+                   ratio("engine batch", "floor batch"), report(results, n, events))
+
+
+def main(argv: list[str] | None = None) -> Summary:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--small", action="store_true", help="CI size: 40 enterprises, 1 round")
     p.add_argument("--n", type=int, default=None, help="enterprises (full: 1,000)")
     p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (full: 3)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "inproc")
     args = p.parse_args(argv)
-    n = args.n or (40 if args.small else 1000)
-    rounds = args.rounds or (1 if args.small else 3)
-    import shutil
-
-    shutil.rmtree(args.out, ignore_errors=True)
-    args.out.mkdir(parents=True)
-    base, phases = prepare(args.out, n)
-    events = sum(len(ph.rows) for ph in phases)
-    results = []
-    for k in range(rounds):
-        r = run_round(args.out, base, phases, n, k)
-        results.append(r)
-        print(f"  round {k + 1}: " + ", ".join(f"{name} {events / t:,.0f} ev/s" for name, t in r.items()),
-              flush=True)
-    shutil.rmtree(args.out, ignore_errors=True)
-    return report(results, n, events)
+    return measure(args.out, args.n or (40 if args.small else 1000), args.rounds or (1 if args.small else 3))
 
 
 def report(results: list[dict[str, float]], n: int, events: int) -> list[str]:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import data, floor, province  # noqa: E402
+from bench import data, floor, inproc, province  # noqa: E402
 from bench.proc import CAMPAIGN, Run, campaign, python  # noqa: E402
 
 
@@ -40,9 +40,11 @@ class Sizes:
     tick: int = 100_000
     report: int = 100_000
     samples: int = 40  # `import sqlmodel` and `--help` runs, interleaved with the singles
+    inproc: int = 1_000  # issue 16: enterprises × 14 events through the service API in-process
+    rounds: int = 3  # … interleaved rounds, medians reported
 
 
-SMALL = Sizes(2_000, 200, 20, 20_000, 2_000, 2_000, 10)
+SMALL = Sizes(2_000, 200, 20, 20_000, 2_000, 2_000, 10, 40, 1)
 
 
 @dataclass
@@ -152,6 +154,23 @@ def _singles(rows: list[dict[str, str]], env: dict[str, str], samples: int, n: i
                      f"import sqlmodel: mean {mean_imp:.3f} s; --help: mean {statistics.mean(hlp):.3f} s")
 
 
+def w_inproc(out: Path, n: int, rounds: int, rep: Report) -> None:
+    """Issue 16, goals 1–2: the service API in-process beside the floor and the plain contender."""
+    s = inproc.measure(out / "inproc", n, rounds)
+    sec, what = s.seconds, f"{n:,} × 14 events, median of {rounds} interleaved round(s)"
+    rep.add(Line(f"6a. advance in-process, one commit per event ({what}; goal ≤ 8×)", sec["engine interactive"],
+                 sec["floor interactive"], f"{s.events / sec['engine interactive']:,.0f} events/s; "
+                 f"ratio of medians; median of per-round ratios {s.vs_floor_interactive:.2f}×"))
+    rep.add(Line("6b. the same beside plain transitions + SQLModel (goal: engine ≥ 3× as fast)",
+                 sec["engine interactive"], sec["contender interactive"],
+                 f"here the floor column is the contender ({s.events / sec['contender interactive']:,.0f} events/s): "
+                 f"the engine is {s.vs_contender:.2f}× as fast (median of per-round ratios)"))
+    rep.add(Line(f"6c. advance_batch in-process, one transaction per file ({what}; goal ≤ 5×)",
+                 sec["engine batch"], sec["floor batch"], f"{s.events / sec['engine batch']:,.0f} events/s; "
+                 f"median of per-round ratios {s.vs_floor_batch:.2f}×; plain contender "
+                 f"{s.events / sec['contender batch']:,.0f} events/s"))
+
+
 def w_verify(out: Path, n: int, rep: Report) -> None:
     d = out / "verify"
     db = d / "engine.db"
@@ -233,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = Report()
     imported = w_import(out, max(sizes.enterprises, sizes.tick, sizes.report), rep)
     w_batch(out, sizes.participations, sizes.singles, sizes.samples, rep)
+    w_inproc(out, sizes.inproc, sizes.rounds, rep)
     w_verify(out, sizes.audit, rep)
     prov = province.copy(imported, out / "province" / "report.db")
     province.add_participations(prov, max(sizes.tick, sizes.report))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKLOADS = ("1. import", "2a.", "2b.", "2c.", "3. audit verify", "4. scheduler tick", "5. report targets")
+WORKLOADS = ("1. import", "2a.", "2b.", "2c.", "3. audit verify", "4. scheduler tick", "5. report targets",
+             "6a. advance in-process", "6b.", "6c. advance_batch in-process")
 
 
 @pytest.mark.slow
