@@ -19,7 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from web import errors, pages, security
+from web import errors, pages, render, security
 from web.auth import CSRF_COOKIE
 from web.state import Web
 from workflow.context import Context
@@ -56,6 +56,7 @@ def create_app(ctx_factory: Callable[[], Context], *, secret: str | None = None)
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(templates())),
         exception_handlers=errors.HANDLERS,
         before_send=[security.add_headers],
+        before_request=render.forget_badges,
         openapi_config=None,
         state=State({"web": web}),
         logging_config=None,  # web.errors logs what went wrong; uvicorn logs the requests

@@ -22,6 +22,7 @@ from tests.helpers.web import (
     post,
     set_password,
 )
+from workflow.domain.creditcode import make
 
 pytestmark = pytest.mark.browser
 Client = Callable[..., AbstractContextManager[Any]]
@@ -326,3 +327,32 @@ def test_the_overview_is_for_province_roles_only(people: Cli, web_client: Client
         login(c, "省复核员")
         page = c.get("/overview")
         assert page.status_code == 200 and 'id="province"' in page.text and "全省目标" in page.text
+
+
+# --- the navigation's task counts (issue 16: not recomputed on every page) -------------------------
+
+OTHER = make("91411000000000777")
+
+
+def _badge(client: Any, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    marker = 'title="待办总数">'
+    start = page.text.index(marker) + len(marker)
+    return str(page.text[start:page.text.index("<", start)])
+
+
+def test_the_task_badge_is_kept_a_short_while_and_ones_own_write_refreshes_it(people: Cli,
+                                                                              web_client: Client) -> None:
+    people("enterprise", "add", "--code", OTHER, "--name", "许昌第二耐材有限公司", "--city", "许昌市", "--industry",
+           "耐材", "--grade", "C", "--rating-doc", "许环〔2023〕2号", now="2024-05-06", actor="许昌联络员")
+    people(*ENROLL, now=NOW, actor="许昌联络员")
+    with web_client(now=NOW) as c:
+        assert login(c, "许昌联络员").status_code == 303
+        before = _badge(c, f"/enterprises/{CODE}")
+        assert before == "1"  # CODE enrolled: its assistance is due
+        people("advance", OTHER, "enroll", "--consent", "许昌-自愿-002", "--target-grade", "B", now=NOW,
+               actor="许昌联络员")  # meanwhile, outside this session
+        assert _badge(c, f"/enterprises/{CODE}") == before  # kept: the task list is not recomputed per page
+        assert post(c, f"/enterprises/{OTHER}/events/enroll", {**ENROL_FORM, "consent": ""}).status_code == 422
+        assert _badge(c, f"/enterprises/{CODE}") == "2"  # any write in the session clears the kept counts
