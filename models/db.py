@@ -75,8 +75,9 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Writers queue on the lock up front, so a read never has to be upgraded.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue on the lock up front, so a read never has to be upgraded; a unit of work
+        # that only reads (UnitOfWork(read_only=True)) takes a snapshot and waits for no writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -125,15 +126,29 @@ def schema_exists(engine: Engine) -> bool:
     return inspect(engine).has_table("campaign")
 
 
-class UnitOfWork:
-    """One transaction. Rolls back unless commit() was called."""
+READ_ONLY = "campaign_read_only"  # execution option of a unit of work that only reads
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
-    def __init__(self, engine: Engine) -> None:
+
+def _reader(engine: Engine) -> Engine:
+    """`engine` with the READ_ONLY option (the same pool), made once per engine."""
+    found = _READERS.get(engine)
+    if found is None:
+        found = _READERS[engine] = engine.execution_options(**{READ_ONLY: True})
+    return found
+
+
+class UnitOfWork:
+    """One transaction. Rolls back unless commit() was called. `read_only`: the unit only reads, so
+    on SQLite it begins a deferred transaction (a snapshot) instead of queueing for the write lock;
+    it must not write (the write would have to upgrade the lock and may be refused as busy)."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         if (path := missing_file(engine)) is not None:  # a unit of work never creates the database
             raise DatabaseUnusable(f"数据库文件 {path} 不存在：请检查 --db / CAMPAIGN_DB，或先运行 campaign init "
                                    "(no such database file; nothing was created)")
         self.engine = engine
-        self.session = Session(engine, expire_on_commit=False)
+        self.session = Session(_reader(engine) if read_only else engine, expire_on_commit=False)
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:

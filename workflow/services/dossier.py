@@ -171,7 +171,7 @@ def dossier(ctx: Context, code: str) -> Dossier:
     """The enterprise page for ctx.actor. NotFound when the code is unknown or outside their scope
     (the same answer: the web says 404 either way)."""
     key = (code or "").strip().upper()
-    with UnitOfWork(ctx.engine) as uow:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
         s = uow.session
         actor_id, actor = me(s, ctx.actor)
         camp = campaign(s, ctx)

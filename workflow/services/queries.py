@@ -19,7 +19,7 @@ _A = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 def status(ctx: Context) -> dict[str, Any]:
-    with UnitOfWork(ctx.engine) as uow:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
         s = uow.session
         camp = campaign(s, ctx)
         c, e, p = table(City).c, table(Enterprise).c, table(Participation).c
@@ -41,7 +41,7 @@ def status(ctx: Context) -> dict[str, Any]:
 
 def history(ctx: Context, code: str) -> list[dict[str, Any]]:
     code = creditcode.validate(code)
-    with UnitOfWork(ctx.engine) as uow:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
         camp = campaign(uow.session, ctx)
         rows = uow.session.connection().execute(
             select(_A.c.seq, _A.c.event, _A.c.from_state, _A.c.to_state, _A.c.actor, _A.c.role,
@@ -58,7 +58,7 @@ def history(ctx: Context, code: str) -> list[dict[str, Any]]:
 
 
 def show_exists(ctx: Context, code: str) -> bool:
-    with UnitOfWork(ctx.engine) as uow:
+    with UnitOfWork(ctx.engine, read_only=True) as uow:
         e = table(Enterprise).c
         return uow.session.execute(select(e.id).where(e.code == code)).first() is not None
 
