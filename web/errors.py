@@ -27,6 +27,7 @@ STATUS_TEXT = {
     429: "请求过于频繁，请稍后再试。",
     500: "服务器内部错误，已记录。请稍后重试，或联系省级管理员。",
 }
+API_PREFIX = "/api/"  # web.pages.api's routes: errors there are JSON (ApiError's fields)
 CSRF_TEXT = "表单已失效或来源不明（CSRF 校验失败），操作未执行。请返回页面刷新后重新提交。"
 
 
@@ -63,6 +64,9 @@ def _campaign_error(request: Request[Any, Any, Any], exc: CampaignError) -> Resp
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if request.url.path.startswith(API_PREFIX):  # routing failed before the API's own handlers: its JSON shape
+        return Response(content={"error": STATUS_TEXT.get(status, "请求未能完成。"), "rule": ""}, status_code=status,
+                        media_type="application/json", headers={"Cache-Control": "no-store"})
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
         return error_page(request, 403, CSRF_TEXT)
     if isinstance(exc, NotAuthorizedException):

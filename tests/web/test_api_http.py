@@ -185,3 +185,13 @@ def test_the_openapi_schema_lists_the_endpoints(people: Cli, web_client: Client)
     assert "AdvanceIn" in json.dumps(advance["requestBody"]) and "expected_version" in json.dumps(schema)
     assert {"get"} == set(paths["/api/enterprises"]) and any(p["name"] == "state" for p in
                                                               paths["/api/enterprises"]["get"]["parameters"])
+
+
+def test_a_wrong_method_under_the_api_is_answered_in_json(people: Cli, web_client: Client) -> None:
+    token = make_token(people, "许昌联络员")
+    with web_client(now=NOW) as c:
+        for r in (c.delete("/api/enterprises", headers=bearer(token)), c.get("/api/advance", headers=bearer(token))):
+            assert r.status_code == 405 and r.headers["content-type"].startswith("application/json")
+            assert "不支持此请求方式" in r.json()["error"]
+        page = c.delete("/enterprises")  # the workspace keeps its page
+        assert page.status_code == 405 and page.headers["content-type"].startswith("text/html")
