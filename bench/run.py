@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import data, floor, inproc, province  # noqa: E402
+from bench import bulk_setup, data, floor, inproc, province  # noqa: E402
 from bench.proc import CAMPAIGN, Run, campaign, python  # noqa: E402
 
 
@@ -42,9 +42,11 @@ class Sizes:
     samples: int = 40  # `import sqlmodel` and `--help` runs, interleaved with the singles
     inproc: int = 1_000  # issue 16: enterprises × 14 events through the service API in-process
     rounds: int = 3  # … interleaved rounds, medians reported
+    bulk: int = 10_000  # issue 16: `assign --file` and in-memory import rows
+    old: int = 40  # single `campaign assign` processes timed for the old way (extrapolated)
 
 
-SMALL = Sizes(2_000, 200, 20, 20_000, 2_000, 2_000, 10, 40, 1)
+SMALL = Sizes(2_000, 200, 20, 20_000, 2_000, 2_000, 10, 40, 1, 500, 3)
 
 
 @dataclass
@@ -171,6 +173,12 @@ def w_inproc(out: Path, n: int, rounds: int, rep: Report) -> None:
                  f"{s.events / sec['contender batch']:,.0f} events/s"))
 
 
+def w_bulk(out: Path, n: int, old: int, rep: Report) -> None:
+    """Issue 16, goal 3: bulk set-up (`campaign assign --file`, `api.assign_many`, `api.import_rows`)."""
+    for k, (label, engine, floor_s, note) in enumerate(bulk_setup.measure(out, n, old)):
+        rep.add(Line(f"7{'abcdefgh'[k]}. {label}", engine, floor_s, note))
+
+
 def w_verify(out: Path, n: int, rep: Report) -> None:
     d = out / "verify"
     db = d / "engine.db"
@@ -253,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     imported = w_import(out, max(sizes.enterprises, sizes.tick, sizes.report), rep)
     w_batch(out, sizes.participations, sizes.singles, sizes.samples, rep)
     w_inproc(out, sizes.inproc, sizes.rounds, rep)
+    w_bulk(out, sizes.bulk, sizes.old, rep)
     w_verify(out, sizes.audit, rep)
     prov = province.copy(imported, out / "province" / "report.db")
     province.add_participations(prov, max(sizes.tick, sizes.report))

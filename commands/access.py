@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import context, emit_json, json_option, table
+from commands.common import batch_report, context, emit_json, json_option, table
 
 
 @click.command()
@@ -23,12 +23,23 @@ def roles(as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("code")
-@click.option("--expert", required=True, help="The expert actor to assign.")
+@click.argument("code", required=False)
+@click.option("--expert", default=None, help="The expert actor to assign.")
 @click.option("--remove", is_flag=True, help="End the assignment instead.")
+@click.option("--file", "file", type=click.Path(dir_okay=False), default=None,
+              help="CSV or XLSX of assignments (columns code, expert; optional remove, or 操作 指派/解除), "
+                   "applied in one transaction, all or nothing.")
 @json_option
-def assign(code: str, expert: str, remove: bool, as_json: bool) -> None:
-    """Assign an expert to an enterprise (by its city's coordinator or a province_admin)."""
+def assign(code: str | None, expert: str | None, remove: bool, file: str | None, as_json: bool) -> None:
+    """Assign an expert to an enterprise (by its city's coordinator or a province_admin):
+    campaign assign CODE --expert NAME, or many at once with campaign assign --file FILE."""
+    if file:
+        if code or expert or remove:
+            raise click.UsageError("--file 与 CODE、--expert、--remove 不能同时使用（解除指派用文件的 操作 列）")
+        _batch(file, as_json)
+        return
+    if not code or not expert:
+        raise click.UsageError("用法：campaign assign CODE --expert NAME，或 campaign assign --file FILE")
     from workflow.services.access import assign as do_assign
 
     r = do_assign(context(), code, expert, remove=remove)
@@ -37,6 +48,17 @@ def assign(code: str, expert: str, remove: bool, as_json: bool) -> None:
         return
     verb = "已指派" if r["assigned"] else "已解除指派"
     click.echo(f"{verb}专家 {r['expert']} → {r['code']}（{r['city']}），审计 #{r['seq']}")
+
+
+def _batch(file: str, as_json: bool) -> None:
+    """`assign --file`: every row reported as `advance --file` reports its rows; exit 1 if any is refused."""
+
+    from workflow.files.assignments import read_assignments
+    from workflow.services.access import AssignRow, assign_many
+
+    rows = [(line, AssignRow(code, expert, remove)) for line, code, expert, remove in read_assignments(file)]
+    ok, outcomes = assign_many(context(), rows)
+    batch_report(ok, outcomes, as_json, "项指派")
 
 
 @click.group()

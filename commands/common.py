@@ -87,6 +87,23 @@ def emit_json(data: Any) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 
 
+def batch_report(ok: bool, outcomes: list[Any], as_json: bool, applied: str) -> None:
+    """How `advance --file` and `assign --file` report: every row (refused ones on stderr; all when
+    50 or fewer), a summary, exit 1 when anything was refused (then nothing was written)."""
+    if as_json:
+        emit_json({"ok": ok, "rows": [o.__dict__ for o in outcomes]})
+    else:
+        for o in outcomes:
+            if not o.ok or len(outcomes) <= 50:
+                click.echo(f"第 {o.line} 行 {'✓' if o.ok else '✗'} {o.code} {o.event}: {o.message}", err=not o.ok)
+    if not ok:
+        bad = sum(1 for o in outcomes if not o.ok)
+        click.echo(f"错误 Error: {bad} 行被拒绝，整批未执行；改正后重新提交 (batch rolled back)", err=True)
+        click.get_current_context().exit(1)
+    if not as_json:
+        click.echo(f"已执行 {len(outcomes)} {applied} (applied)")
+
+
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     """A terminal table (rich), readable on 80 columns."""
     from rich.console import Console

@@ -78,6 +78,9 @@ def enterprise_correct_grade(code: str, grade: str, reason: str, rating_doc: str
                f"理由：{r['reason']}），审计 #{r['seq']}")
 
 
+_SHOWN = 200  # bad rows listed one per line; the rest are counted
+
+
 @enterprise.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 def enterprise_import(file: str) -> None:
@@ -89,20 +92,21 @@ def enterprise_import(file: str) -> None:
     with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} 行"),
                   transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("导入中", total=None)
-        result = import_file(context(), file, progress=lambda n: bar.advance(task, n))
-    if result.error_count:
+        ok, outcomes = import_file(context(), file, progress=lambda n: bar.advance(task, n))
+    if not ok:
         from commands.common import one_line
 
-        shown = len(result.errors)
-        click.echo(f"错误 Error: {result.error_count} 行有误，未导入任何企业；以下逐行列出"
-                   f"{'' if shown == result.error_count else f'前 {shown} 行'}，改正后重新导入 "
+        bad = [o for o in outcomes if not o.ok]
+        shown = bad[:_SHOWN]
+        click.echo(f"错误 Error: {len(bad)} 行有误，未导入任何企业；以下逐行列出"
+                   f"{'' if len(shown) == len(bad) else f'前 {len(shown)} 行'}，改正后重新导入 "
                    "(nothing imported; one line per bad row follows)", err=True)
-        for line, msg in result.errors:
-            click.echo(f"第 {line} 行：{one_line(msg)}", err=True)
-        if result.error_count > shown:
-            click.echo(f"……另有 {result.error_count - shown} 行错误", err=True)
+        for o in shown:
+            click.echo(f"第 {o.line} 行：{one_line(o.message)}", err=True)
+        if len(bad) > len(shown):
+            click.echo(f"……另有 {len(bad) - len(shown)} 行错误", err=True)
         click.get_current_context().exit(1)
-    click.echo(f"已导入 {result.imported} 家企业 (imported)")
+    click.echo(f"已导入 {len(outcomes)} 家企业 (imported)")
 
 
 @enterprise.command("list")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import context, emit_json, json_option, table
+from commands.common import batch_report, context, emit_json, json_option, table
 
 
 def _data(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -69,20 +69,7 @@ def _batch(ctx: object, file: str, as_json: bool) -> None:
     from workflow.services.lifecycle import advance_batch
 
     ok, outcomes = advance_batch(ctx, read_events(file))  # type: ignore[arg-type]
-    if as_json:
-        emit_json({"ok": ok, "rows": [o.__dict__ for o in outcomes]})
-    else:
-        for o in outcomes:
-            if not o.ok or len(outcomes) <= 50:
-                mark = "✓" if o.ok else "✗"
-                click.echo(f"第 {o.line} 行 {mark} {o.code} {o.event}: {o.message}",
-                           err=not o.ok)
-    if not ok:
-        bad = sum(1 for o in outcomes if not o.ok)
-        click.echo(f"错误 Error: {bad} 行被拒绝，整批未执行；改正后重新提交 (batch rolled back)", err=True)
-        click.get_current_context().exit(1)
-    if not as_json:
-        click.echo(f"已执行 {len(outcomes)} 个事件 (applied)")
+    batch_report(ok, outcomes, as_json, "个事件")
 
 
 @click.command()

@@ -2,13 +2,30 @@
 stable across refactors of the packages behind them.
 
     from workflow import api
-    ctx = api.open_context("campaign.db", actor="许昌联络员")        # or build a Context yourself
+    ctx = api.open_context("campaign.db")                               # or build a Context yourself
+    api.init(ctx)                                                       # set-up: schema + calendar
+    api.add_actor(ctx, "省管理员", ("province_admin",), None)            # actors (the first one bootstraps)
+    ctx.actor = "省管理员"
+    ok, outcomes = api.import_rows(ctx, [{"code": ..., "name": ..., "city": "许昌市", ...}, ...])
+    ok, outcomes = api.assign_many(ctx, [(1, api.AssignRow(code=..., expert="王专家")), ...])
     api.advance(ctx, api.Request(code="91410100MA45C2R1XL", event="start_assistance"))
     ok, outcomes = api.advance_batch(ctx, [(1, api.Request(...)), ...])
+    api.history(ctx, "91410100MA45C2R1XL"); api.verify(ctx)
 
-Conventions: single writes raise a `CampaignError` (Refused, InvalidInput, NotFound,
-ConcurrentChange, IntegrityFailure) and write nothing; `advance_batch` and `import_rows`-style bulk
-calls return their outcome per row and write all or nothing. Every write is audited.
+One convention for writes, every one of them audited:
+
+- A single write (`add_actor`, `add_enterprise`, `update_enterprise`, `assign`, `advance`, …) returns
+  a plain record or raises a `CampaignError` (Refused, InvalidInput, NotFound, ConcurrentChange,
+  IntegrityFailure) and writes nothing.
+- A bulk call (`advance_batch`, `assign_many`, `import_rows`, `import_file`) returns `(ok, outcomes)`:
+  one `BatchOutcome(line, code, event, ok, message)` per row, in input order, and writes all rows in
+  one transaction or none (`ok` is False when any row was refused; the accepted rows' outcomes then
+  say what they would have done). Rows come as `(line, item)` pairs, except `import_rows`, whose
+  plain mappings are numbered from 1 (and `import_file`, numbered by the file's lines). A bulk call
+  raises only for what concerns the call as a whole, before any row is judged: an unknown or
+  deactivated actor, an actor without the right at all (`import_*`), an unreadable file, an import
+  with no row. `import_rows`/`import_file` return an `ImportResult`, a named `(ok, outcomes)` pair
+  that also counts what was `imported`.
 """
 
 from __future__ import annotations
@@ -16,14 +33,21 @@ from __future__ import annotations
 from workflow.context import Context
 from workflow.errors import CampaignError, ConcurrentChange, IntegrityFailure, InvalidInput, NotFound, Refused
 from workflow.reports.figures import Funnel, Targets, funnel, targets
-from workflow.services.access import assign, deactivate, declare_conflict
+from workflow.services.access import AssignRow, assign, assign_many, deactivate, declare_conflict
 from workflow.services.actors import ActorAdded, ActorListed
 from workflow.services.actors import add as add_actor
 from workflow.services.actors import listing as actors
 from workflow.services.corrections import GradeCorrected, correct_grade
-from workflow.services.enterprises import EnterpriseAdded, EnterpriseRecord, EnterpriseUpdated
+from workflow.services.enterprises import (
+    EnterpriseAdded,
+    EnterpriseRecord,
+    EnterpriseUpdated,
+    ImportResult,
+    import_file,
+    import_rows,
+)
 from workflow.services.enterprises import add as add_enterprise
-from workflow.services.enterprises import import_file as import_enterprises
+from workflow.services.enterprises import import_file as import_enterprises  # its earlier name here
 from workflow.services.enterprises import listing as enterprises
 from workflow.services.enterprises import show as enterprise
 from workflow.services.enterprises import update_master as update_enterprise
@@ -32,12 +56,12 @@ from workflow.services.queries import digest, history, status, verify
 from workflow.services.setup import Initialised, init
 
 __all__ = [
-    "ActorAdded", "ActorListed", "Advanced", "BatchOutcome", "CampaignError", "ConcurrentChange", "Context",
-    "EnterpriseAdded", "EnterpriseRecord", "EnterpriseUpdated", "Funnel", "GradeCorrected", "Initialised",
-    "IntegrityFailure", "InvalidInput", "NotFound", "Refused", "Request", "Targets", "actors", "add_actor",
-    "add_enterprise", "advance", "advance_batch", "assign", "correct_grade", "deactivate", "declare_conflict",
-    "digest", "enterprise", "enterprises", "funnel", "history", "import_enterprises", "init", "open_context",
-    "status", "targets", "update_enterprise", "verify",
+    "ActorAdded", "ActorListed", "Advanced", "AssignRow", "BatchOutcome", "CampaignError", "ConcurrentChange",
+    "Context", "EnterpriseAdded", "EnterpriseRecord", "EnterpriseUpdated", "Funnel", "GradeCorrected",
+    "ImportResult", "Initialised", "IntegrityFailure", "InvalidInput", "NotFound", "Refused", "Request", "Targets",
+    "actors", "add_actor", "add_enterprise", "advance", "advance_batch", "assign", "assign_many", "correct_grade",
+    "deactivate", "declare_conflict", "digest", "enterprise", "enterprises", "funnel", "history", "import_enterprises",
+    "import_file", "import_rows", "init", "open_context", "status", "targets", "update_enterprise", "verify",
 ]
 
 

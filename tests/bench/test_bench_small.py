@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOADS = ("1. import", "2a.", "2b.", "2c.", "3. audit verify", "4. scheduler tick", "5. report targets",
-             "6a. advance in-process", "6b.", "6c. advance_batch in-process")
+             "6a. advance in-process", "6b.", "6c. advance_batch in-process", "7a.", "7b.", "7c.", "7d.")
 
 
 @pytest.mark.slow

@@ -58,7 +58,7 @@ def actor_name(text_: str) -> str:
     return name
 
 
-def _typed(name: str) -> str:
+def typed_name(name: str) -> str:
     """A name as typed (--actor, an argument) in the form names are stored in; not validated."""
     return unicodedata.normalize("NFKC", name).strip()
 
@@ -69,7 +69,7 @@ _FIND = (select(_A.id, _A.name, _A.roles, _C.name, _A.active)  # every command's
 
 def find(session: Session, name: str) -> tuple[int, ActorRecord] | None:
     """(id, record) of a registered actor, active or not; None if there is no such actor."""
-    row = session.connection().execute(_FIND, {"name": _typed(name)}).one_or_none()
+    row = session.connection().execute(_FIND, {"name": typed_name(name)}).one_or_none()
     return None if row is None else (int(row[0]), ActorRecord(row[1], tuple(row[2].split(",")), row[3],
                                                               bool(row[4])))
 
@@ -83,7 +83,7 @@ _ACTING = Prepared(select(_CA.id, _CA.year, _CA.calendar, _A.name, _A.roles, _C.
 
 def acting(session: Session, ctx: Context) -> tuple[ActorRecord, CampaignRef]:
     """`lookup(ctx.actor)` and `campaigns.campaign(ctx)` in one round trip, with the same refusals."""
-    rows = _ACTING.rows(session.connection(), {"name": _typed(ctx.actor or "")}) if ctx.actor else []
+    rows = _ACTING.rows(session.connection(), {"name": typed_name(ctx.actor or "")}) if ctx.actor else []
     if not rows or rows[0].name is None:  # no campaign, or no such actor: say which, as the two would
         return lookup(session, ctx.actor), campaign(session, ctx)
     r = rows[0]
@@ -143,7 +143,7 @@ def add(ctx: Context, name: str, roles: tuple[str, ...], city: str | None) -> Ac
         name_ = actor_name(name)
         serialise_actor_changes(s)
         bootstrap = count(s) == 0
-        if bootstrap and ctx.actor and _typed(ctx.actor) != name_:
+        if bootstrap and ctx.actor and typed_name(ctx.actor) != name_:
             raise Refused(f"尚无任何操作人：第一个操作人由其本人登记，请去掉 --actor/CAMPAIGN_ACTOR 或设为 {name_} "
                           f"(the first actor is added as itself; '{ctx.actor}' is not registered)", rule="actor")
         acting = ActorRecord(name_, roles_, None) if bootstrap else lookup(s, ctx.actor)
@@ -198,7 +198,7 @@ def set_roles(ctx: Context, name: str, roles: tuple[str, ...], city: str | None)
         roles_ = validate_roles(roles)
         found = find(s, name)
         if found is None:
-            raise NotFound(actor=_typed(name))
+            raise NotFound(actor=typed_name(name))
         aid, who = found
         if not who.active:
             raise InvalidInput(f"操作人 {who.name} 已停用，不能更改角色 (actor deactivated)")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from workflow.errors import ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.files import importer
 from workflow.services import permissions
 from workflow.services.actors import ActorRecord, lookup
+from workflow.services.lifecycle import BatchOutcome
 from workflow.store.campaigns import campaign
 from workflow.store.ledger import Entry, Ledger, audited, refusals_recorded
 
@@ -162,82 +163,119 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-@dataclass
-class ImportResult:
-    imported: int
-    errors: list[tuple[int, str]]
-    error_count: int
+ADDED = "可以登记 (valid)"  # an accepted row's outcome: written if every row is
+
+
+class ImportResult(NamedTuple):
+    """What `import_rows` and `import_file` return: `(ok, outcomes)`, as every bulk call does, one
+    `BatchOutcome` per row in input order; `ok` means every row was written, else none was."""
+
+    ok: bool
+    outcomes: list[BatchOutcome]
+
+    @property
+    def imported(self) -> int:
+        """How many enterprises were written (0 unless `ok`)."""
+        return len(self.outcomes) if self.ok else 0
+
+
+def import_rows(ctx: Context, rows: Iterable[Mapping[str, object]], *, chunk: int = 2000,
+                progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Register many enterprises from rows in memory, all or nothing, in one transaction. A row is a
+    mapping with the import's keys (`code`, `name`, `city`, `industry`, `grade`, … or the Chinese
+    headers `enterprise import` reads); row N (from 1) is reported as line N. Every row is judged as
+    `add` judges one and reported; one bad row writes nothing. No row at all, an unknown actor or one
+    without the right to import raises (InvalidInput, Refused)."""
+    return _import(ctx, enumerate(rows, start=1), "输入", chunk, progress, shape=_row)
 
 
 def import_file(ctx: Context, path: str | Path, *, chunk: int = 2000,
-                progress: Callable[[int], None] | None = None,
-                max_errors: int = 200) -> ImportResult:
-    """All or nothing: rows are validated and written in chunks in one transaction;
-    a single bad row rolls everything back and every bad row is reported."""
+                progress: Callable[[int], None] | None = None) -> ImportResult:
+    """`import_rows` over a CSV or XLSX file (Chinese or English headers), read as it goes; line N
+    is the file's line. An unreadable file raises InvalidInput."""
+    return _import(ctx, importer.read(path), Path(path).name, chunk, progress)
+
+
+def _row(raw: object) -> dict[str, str]:
+    """A row in memory in the form the file reader yields: known keys, text values, stripped."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"应为字典（列名 → 值），收到 {type(raw).__name__} (a mapping expected)")
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        name = str(key).strip()
+        field = importer.HEADERS.get(name) or importer.HEADERS.get(name.lower())
+        if field:
+            out[field] = "" if value is None else str(value).strip()
+    return out
+
+
+Shape = Callable[[Any], dict[str, str]]
+
+
+def _import(ctx: Context, rows: Iterable[tuple[int, Any]], source: str, chunk: int,
+            progress: Callable[[int], None] | None, *, shape: Shape | None = None) -> ImportResult:
+    """The one import: `rows` are (line, row); `shape` turns a row into the reader's form (rows in
+    memory), inside the row's own error handling."""
     with refusals_recorded(ctx, "enterprise_import", None, Refused):  # an unknown, deactivated or unauthorised actor
-        return _import_file(ctx, path, chunk=chunk, progress=progress, max_errors=max_errors)
+        return _import_rows(ctx, rows, source, chunk=chunk, progress=progress, shape=shape)
 
 
-def _import_file(ctx: Context, path: str | Path, *, chunk: int,
-                 progress: Callable[[int], None] | None, max_errors: int) -> ImportResult:
-    rows = importer.read(path)
-    errors: list[tuple[int, str]] = []
-    error_count = imported = 0
+def _import_rows(ctx: Context, rows: Iterable[tuple[int, Any]], source: str, *, chunk: int,
+                 progress: Callable[[int], None] | None, shape: Shape | None) -> ImportResult:
+    outcomes: list[BatchOutcome] = []
+    failed = False
     with ctx.uow(ctx.engine) as uow:
         s = uow.session
         actor = lookup(s, ctx.actor)
         role = permissions.authorize(s, actor, "enterprise_import", city=None, code=None)
         cities, seen, ledger = _cities(s), set[str](), Ledger(s, ctx)
         plan = campaign(s, ctx).plan
-        batch: list[tuple[int, dict[str, Any]]] = []
+        batch: list[tuple[int, dict[str, Any]]] = []  # (index in outcomes, clean row)
 
         def flush() -> None:
-            nonlocal imported, error_count
+            nonlocal failed
             codes = [c["code"] for _, c in batch]
             taken = set(s.execute(select(_E.c.code).where(_E.c.code.in_(codes))).scalars())
-            good = []
-            for line, clean in batch:
+            for at, clean in batch:
                 if clean["code"] in taken:
-                    error_count += 1
-                    if len(errors) < max_errors:
-                        errors.append((line, f"{clean['code']} 已登记"))
-                else:
-                    good.append(clean)
-            if not error_count and good:
+                    failed = True
+                    outcomes[at] = replace(outcomes[at], ok=False, message=f"{clean['code']} 已登记")
+            if not failed and batch:
+                good = [c for _, c in batch]
                 s.connection().execute(insert(_E), [{**{k: v for k, v in c.items() if k != "city"},
                                                      "version": 1} for c in good])
-                ledger.append_many([_entry(c, actor.name, role, "enterprise_add", _public(c))
-                                    for c in good])
-                imported += len(good)
+                ledger.append_many([_entry(c, actor.name, role, "enterprise_add", _public(c)) for c in good])
             if progress:
                 progress(len(batch))
             batch.clear()
 
-        for line, row in rows:
+        for line, raw in rows:
+            row: dict[str, str] = {}
             try:
+                row = shape(raw) if shape else raw
                 clean = validate_row(row, cities, plan, ctx.today)
                 permissions.authorize(s, actor, "enterprise_import", city=clean["city"], code=None)
                 _authorize_publicity(s, actor, clean)
                 if clean["code"] in seen:
-                    raise InvalidInput(f"{clean['code']} 在文件中重复")
+                    raise InvalidInput(f"{clean['code']} 在{'输入' if shape else '文件'}中重复")
                 seen.add(clean["code"])
-                batch.append((line, clean))
+                batch.append((len(outcomes), clean))
+                outcomes.append(BatchOutcome(line, clean["code"], "enterprise_add", True, ADDED))
             except (InvalidInput, Refused) as exc:
-                error_count += 1
-                if len(errors) < max_errors:
-                    errors.append((line, str(exc)))
+                failed = True
+                outcomes.append(BatchOutcome(line, row.get("code", ""), "enterprise_add", False, str(exc)))
                 if progress:
                     progress(1)
             if len(batch) >= chunk:
                 flush()
         flush()
-        if error_count:
+        if failed:
             uow.rollback()
-            return ImportResult(0, errors, error_count)
-        if imported == 0:
-            raise InvalidInput(f"{Path(path).name} 中没有企业数据行 (no rows)")
+            return ImportResult(False, outcomes)
+        if not outcomes:
+            raise InvalidInput(f"{source} 中没有企业数据行 (no rows)")
         uow.commit()
-    return ImportResult(imported, [], 0)
+    return ImportResult(True, outcomes)
 
 
 def _listing(session: Session, ctx: Context) -> Any:

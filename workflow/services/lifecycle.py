@@ -210,10 +210,14 @@ def advance_batch(ctx: Context, reqs: list[tuple[int, Request]]) -> tuple[bool, 
             announcements.emit(uow.session, ctx, camp, done)  # one call per command: one notice per kind
             uow.commit()
     if not ok:
-        first = next(o for o in outcomes if not o.ok)
-        record_refusal(ctx, actor=ctx.actor, code=first.code, event="batch",
-                       reason=f"第 {first.line} 行：{first.message}")
+        record_batch_refusal(ctx, "batch", outcomes)
     return ok, outcomes
+
+
+def record_batch_refusal(ctx: Context, event: str, outcomes: list[BatchOutcome]) -> None:
+    """A refused batch is recorded once, outside the chain, naming its first refused row."""
+    first = next(o for o in outcomes if not o.ok)
+    record_refusal(ctx, actor=ctx.actor, code=first.code, event=event, reason=f"第 {first.line} 行：{first.message}")
 
 
 def _flush_outcome(outcomes: list[BatchOutcome], exc: FlushFailed, last: dict[str, tuple[int, str]],
