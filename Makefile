@@ -33,6 +33,8 @@ test: $(BIN)/campaign
 bench: $(BIN)/campaign
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/web_load.py
+	$(BIN)/python bench/pg_province.py --pg $(PG_URL)
+	$(BIN)/python bench/pg_lock.py --pg $(PG_URL)
 
 clean:
 	rm -rf $(VENV) demo *.egg-info

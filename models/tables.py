@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Column, Index, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -72,7 +72,8 @@ class Participation(SQLModel, table=True):
 
 
 class Evaluation(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("participation_id", "cycle", "month", name="uq_evaluation_cycle_month"),)
+    __table_args__ = (UniqueConstraint("participation_id", "cycle", "month", name="uq_evaluation_cycle_month"),
+                      Index("ix_evaluation_month", "month", "participation_id", "cycle"))
     id: int | None = Field(default=None, primary_key=True)
     participation_id: int = Field(foreign_key="participation.id")
     cycle: int = 1
@@ -93,7 +94,10 @@ class AuditEntry(SQLModel, table=True):
     """One link of the hash chain. Never updated or deleted (database triggers)."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_code", "code", "campaign_year"),)
+    __table_args__ = (Index("ix_audit_code", "code", "campaign_year"),
+                      Index("ix_audit_state_changes", "campaign_year", "code", "seq",
+                            postgresql_include=["to_state", "effective_at"],
+                            postgresql_where=text("to_state IS NOT NULL"), sqlite_where=text("to_state IS NOT NULL")))
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     format: int = 1
     prev_hash: str = Field(max_length=64)

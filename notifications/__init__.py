@@ -20,7 +20,7 @@ Everything else (templates, channels, settings) is behind these two functions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -35,18 +35,24 @@ __all__ = ["KINDS", "Item", "Kind", "deliver_pending", "enqueue", "enqueue_many"
 logging.getLogger("campaign.notifications").addHandler(logging.NullHandler())
 
 
-def deliver_pending(engine: Engine, *, home: Path, now: datetime, settings: Mapping[str, str] | None = None
-                    ) -> dict[str, int]:
+def deliver_pending(engine: Engine, *, home: Path, now: datetime, settings: Mapping[str, str] | None = None,
+                    first: Sequence[int] = ()) -> dict[str, int]:
     """Deliver every notice that is pending, or failed and due for retry at `now`.
 
     Each round writes the outbox file and sends to the city's contacts (e-mail when SMTP is
     configured, webhooks); every attempt is recorded. Returns counts:
     {"delivered", "failed", "attempts", "skipped"} (skipped: e-mail contacts with no SMTP set).
+    `first`: notices the caller has just made (the scheduler's tick), claimed by id before the rest:
+    a round picked by id reads only its own rows, where a round picked from everything due reads
+    and sorts every pending notice (50,000 of them on a province's busiest day, 250 times over).
     """
     from .delivery import deliver
     from .settings import load
 
-    return deliver(engine, load(home, settings or {}), now)
+    loaded = load(home, settings or {})
+    counts = deliver(engine, loaded, now, ids=list(first)) if first else {}
+    rest = deliver(engine, loaded, now)
+    return {k: counts.get(k, 0) + v for k, v in rest.items()}
 
 
 def outbox(home: Path, settings: Mapping[str, str] | None = None) -> Path:

@@ -38,6 +38,7 @@ LEASE_MINUTES = 10  # a claimed notice whose deliverer died is picked up again a
 BATCH = 200
 MAX_ROUNDS = 1000  # per call: 200,000 notices
 _CHUNK = 500  # ids per IN (…) list
+BY_ID = 1000  # notices per round when they are named by id: such a claim reads only its own rows
 
 
 @dataclass(frozen=True)
@@ -261,8 +262,8 @@ def deliver(engine: Engine, settings: Settings, now: datetime, *, ids: Sequence[
             ids = list(s.execute(select(_N.c.id).where(_due(_N, utc_iso(now), True)).order_by(_N.c.id))
                        .scalars())
     if ids is not None:
-        for n in range(0, len(ids), BATCH):
-            _round(engine, settings, now, counts, _claim(engine, now, ids[n:n + BATCH], force))
+        for n in range(0, len(ids), BY_ID):
+            _round(engine, settings, now, counts, _claim(engine, now, ids[n:n + BY_ID], force))
         return counts
     for _ in range(MAX_ROUNDS):  # new notices enqueued meanwhile are delivered too, within reason
         claimed = _claim(engine, now, None, False)

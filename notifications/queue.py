@@ -166,13 +166,31 @@ def enqueue_many(session: Session, items: Sequence[Item], *, created_at: str, ch
         return out
     try:
         with session.begin_nested():
-            ids: list[int | None] = [int(x) for n in range(0, len(rows), chunk)
-                                     for x in session.connection().execute(_INSERT_MANY, rows[n:n + chunk]).scalars()]
+            conn = session.connection()
+            ids: list[int | None] = [x for n in range(0, len(rows), chunk)
+                                     for x in _insert_many(conn, rows[n:n + chunk])]
     except IntegrityError:  # someone inserted one of these keys meanwhile: one by one, as `enqueue`
         ids = [_insert_one(session, row) for row in rows]
     for n, nid in zip(where, ids, strict=True):
         out[n] = nid
     return out
+
+
+_IDS = select(_N.c.id, _N.c.key).where(_N.c.key.in_(bindparam("keys", expanding=True)))
+
+
+def _insert_many(conn: Any, rows: list[dict[str, Any]]) -> list[int | None]:
+    """Insert rows and return their ids in order. On PostgreSQL through the driver's executemany and one
+    read of the ids by key (the keys are unique): SQLAlchemy's ordered INSERT … RETURNING costs 4–5× as
+    much per row there (measured: 70 µs against 15 µs). Elsewhere the portable ordered RETURNING."""
+    if conn.dialect.name != "postgresql" or conn.dialect.paramstyle not in ("format", "pyformat"):
+        return [int(x) for x in conn.execute(_INSERT_MANY, rows).scalars()]
+    cols = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(f"INSERT INTO {quote(_N.name)} ({', '.join(map(quote, cols))}) "
+                         f"VALUES ({', '.join(['%s'] * len(cols))})", [tuple(r[c] for c in cols) for r in rows])
+    found = {str(k): int(i) for i, k in conn.execute(_IDS, {"keys": [r["key"] for r in rows]})}
+    return [found.get(r["key"]) for r in rows]
 
 
 def _insert_one(session: Session, row: dict[str, Any]) -> int | None:

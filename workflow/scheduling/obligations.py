@@ -4,10 +4,11 @@ without objection (ready to certify)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import String, func, literal, select, union_all
 from sqlmodel import Session
 
 from models.tables import AuditEntry, City, Enterprise, Evaluation, Participation, table
@@ -23,11 +24,6 @@ def _months(camp: CampaignRef) -> list[tuple[str, date]]:
     opens = camp.plan.window("record_evaluation").opens or camp.plan.start
     months = alerts.month_days(opens.strftime("%Y-%m"), camp.plan.end.strftime("%Y-%m"))
     return [(m, day) for m, day in months if day <= camp.plan.end]
-
-
-def _ever_tracking(camp: CampaignRef) -> Select[tuple[str | None]]:
-    """The codes of the participations that ever entered tracking (per the audit log), as a subquery."""
-    return select(_AU.code).where(_AU.campaign_year == camp.year, _AU.to_state == "tracking")
 
 
 def spans(changes: list[tuple[str, str]]) -> list[tuple[str, str | None]]:
@@ -52,42 +48,59 @@ def _month_cuts(month: str) -> tuple[str, str]:
             utc_iso(datetime.combine(after, time(0, 0), SHANGHAI)))
 
 
+def _changes(camp: CampaignRef) -> Any:
+    """Every state change of the campaign's participations (per the audit log), with when it took
+    effect (`entered`) and when the next change of the same participation did (`left`, NULL for the
+    last): the state holds over [entered, left). One pass over the log in SQL (a window function over
+    the index ix_audit_state_changes, already in (code, seq) order), so that only the answer comes
+    back to Python. (Narrowing it first to the codes that ever entered tracking costs more than it saves.)"""
+    return (select(_AU.code, _AU.to_state, _AU.effective_at.label("entered"),
+                   func.lead(_AU.effective_at).over(partition_by=_AU.code, order_by=_AU.seq).label("left"))
+            .where(_AU.campaign_year == camp.year, _AU.to_state.is_not(None))
+            .subquery("changes"))
+
+
+def _table(rows: Sequence[tuple[str, ...]], names: tuple[str, ...]) -> Any:
+    """A few literal rows as a subquery (UNION ALL of one-row SELECTs: SQLite and PostgreSQL alike)."""
+    selects = [select(*(literal(v, String).label(n) for v, n in zip(r, names, strict=True))) for r in rows]
+    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("months")
+
+
 def tracked_months(s: Session, camp: CampaignRef, months: list[str]) -> set[tuple[str, str]]:
     """(city, month) for each of `months` in which at least one of the city's participations was in
     tracking at some time (per the audit log): it entered tracking before the month ended and had
-    not left it before the month began. Only such a month owes the city's 附件4 (nil returns: a city
-    with nobody in tracking that month owes nothing)."""
+    not left it before the month began (the periods of `spans`, one per tracking entry). Only such a
+    month owes the city's 附件4 (nil returns: a city with nobody in tracking that month owes nothing)."""
+    if not months:
+        return set()
+    ch = _changes(camp)
+    mo = _table([(m, *_month_cuts(m)) for m in dict.fromkeys(months)], ("month", "first", "after"))
     rows = s.execute(
-        select(_AU.code, _C.name, _AU.to_state, _AU.effective_at)
-        .join(table(Enterprise), _E.code == _AU.code).join(table(City), _C.id == _E.city_id)
-        .where(_AU.campaign_year == camp.year, _AU.to_state.is_not(None), _AU.code.in_(_ever_tracking(camp)))
-        .order_by(_AU.code, _AU.seq)).all()
-    changes: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for code, city, to_state, at in rows:
-        changes.setdefault((code, city), []).append((to_state, at))
-    cuts = {m: _month_cuts(m) for m in months}
-    return {(city, m) for (_, city), states in changes.items() for entered, left in spans(states)
-            for m, (first, after) in cuts.items() if entered < after and (left is None or left >= first)}
+        select(_C.name, mo.c.month).distinct().select_from(ch)
+        .join(mo, (ch.c.entered < mo.c.after) & (ch.c.left.is_(None) | (ch.c.left >= mo.c.first)))
+        .join(table(Enterprise), _E.code == ch.c.code).join(table(City), _C.id == _E.city_id)
+        .where(ch.c.to_state == "tracking"))
+    return {(str(city), str(month)) for city, month in rows}
 
 
-def _owing(s: Session, camp: CampaignRef, month: str, cut: str) -> list[Any]:
-    """(code, name, city) of the participations whose last state before `cut` (per the audit log)
-    was tracking and that have no evaluation for `month`, by code. One query: the state at the
-    cut is the to_state of the code's last audit entry effective before it."""
-    last = (select(_AU.code, _AU.to_state,
-                   func.row_number().over(partition_by=_AU.code, order_by=_AU.seq.desc()).label("rn"))
-            .where(_AU.campaign_year == camp.year, _AU.to_state.is_not(None), _AU.effective_at < cut,
-                   _AU.code.in_(_ever_tracking(camp)))
-            .subquery())
-    evaluated = (select(_EV.id)  # this month's evaluation of the participation's current cycle
-                 .where(_EV.participation_id == _P.id, _EV.cycle == _P.cycle, _EV.month == month).exists())
+def _owing(s: Session, camp: CampaignRef, cuts: list[tuple[str, str]]) -> list[Any]:
+    """(month, code, name, city) of the participations whose last state before the month's cut (per
+    the audit log) was tracking and that have no evaluation for that month, by month and code, for
+    every (month, cut) at once. The state at a cut is the to_state of the code's last audit entry
+    effective before it: the change in force over [entered, left) with entered < cut <= left (effective
+    times of one participation never go back, so one change per code holds at a cut)."""
+    ch = _changes(camp)
+    mo = _table(cuts, ("month", "cut"))
+    evaluated = (select(_EV.id)  # that month's evaluation of the participation's current cycle
+                 .where(_EV.participation_id == _P.id, _EV.cycle == _P.cycle, _EV.month == mo.c.month).exists())
     return list(s.execute(
-        select(_E.code, _E.name, _C.name.label("city")).select_from(last)
-        .join(table(Enterprise), _E.code == last.c.code)
+        select(mo.c.month, _E.code, _E.name, _C.name.label("city")).select_from(ch)
+        .join(mo, (ch.c.entered < mo.c.cut) & (ch.c.left.is_(None) | (ch.c.left >= mo.c.cut)))
+        .join(table(Enterprise), _E.code == ch.c.code)
         .join(table(Participation), (_P.enterprise_id == _E.id) & (_P.campaign_id == camp.id))
         .join(table(City), _C.id == _E.city_id)
-        .where(last.c.rn == 1, last.c.to_state == "tracking", ~evaluated)
-        .order_by(_E.code)).all())
+        .where(ch.c.to_state == "tracking", ~evaluated)
+        .order_by(mo.c.month, _E.code)))
 
 
 def evaluation_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[alerts.Alert], set[date]]:
@@ -95,15 +108,16 @@ def evaluation_alerts(s: Session, camp: CampaignRef, today: date) -> tuple[list[
     for that month raises one alert to its city, on the first day of the next month."""
     months = _months(camp)
     wake = {day for _, day in months if day > today}
+    due = {month: day for month, day in months if day <= today}
+    if not due:
+        return [], wake
+    cuts = [(m, utc_iso(datetime.combine(day, time(0, 0), SHANGHAI))) for m, day in due.items()]
     found = []
-    for month, day in months:
-        if day > today:
-            continue
-        cut, due = utc_iso(datetime.combine(day, time(0, 0), SHANGHAI)), day - timedelta(days=1)
-        for code, name, city in _owing(s, camp, month, cut):
-            found.append(alerts.Alert(
-                "evaluation_missing", f"evaluation_missing:{code}:{month}", city, code, due,
-                {"city": city, "code": code, "enterprise_name": name, "period": month, "due": due.isoformat()}))
+    for month, code, name, city in _owing(s, camp, cuts):
+        by = due[month] - timedelta(days=1)
+        found.append(alerts.Alert(
+            "evaluation_missing", f"evaluation_missing:{code}:{month}", city, code, by,
+            {"city": city, "code": code, "enterprise_name": name, "period": month, "due": by.isoformat()}))
     return found, wake
 
 

@@ -36,6 +36,7 @@ TICK_LOCK = 727_3001  # PostgreSQL: one tick at a time per database
 SOURCES = (deadlines.due_alerts, needs.due_alerts, obligations.evaluation_alerts,
            obligations.certify_alerts)
 CLOSE_REASON = "行动结束，年终关闭 (campaign ended)"
+ENQUEUE_CHUNK = 2000  # alerts rendered and inserted at a time (same transaction): bounds the tick's memory
 _P, _E = table(Participation).c, table(Enterprise).c
 
 
@@ -69,12 +70,14 @@ def _enqueue(s: Session, ctx: Context, camp: CampaignRef, today: date) -> list[d
         return made  # a campaign long over sends no catch-up alerts (its year-end close still runs)
     common = {"authority": camp.plan.authority, "campaign": camp.plan.name}
     alerts = collect(s, camp, today)[0]
-    ids = enqueue_many(s, [Item(a.kind, a.key, a.city, a.code, a.due, {**common, **a.context}) for a in alerts],
-                       created_at=stamp, simulation=ctx.simulation, settings=ctx.settings)
-    for a, nid in zip(alerts, ids, strict=True):
-        if nid is not None:
-            made.append({"id": nid, "kind": a.kind, "key": a.key, "city": a.city, "code": a.code,
-                         "due": a.due.isoformat() if a.due else None})
+    for n in range(0, len(alerts), ENQUEUE_CHUNK):  # rendered rows held for one chunk at a time
+        part = alerts[n:n + ENQUEUE_CHUNK]
+        ids = enqueue_many(s, [Item(a.kind, a.key, a.city, a.code, a.due, {**common, **a.context}) for a in part],
+                           created_at=stamp, simulation=ctx.simulation, settings=ctx.settings)
+        for a, nid in zip(part, ids, strict=True):
+            if nid is not None:
+                made.append({"id": nid, "kind": a.kind, "key": a.key, "city": a.city, "code": a.code,
+                             "due": a.due.isoformat() if a.due else None})
     if made:
         Ledger(s, ctx).append(Entry(campaign_year=camp.year, event="scheduler_alerts", actor=SYSTEM.name,
                                     role="system", payload={"as_of": today.isoformat(),
@@ -102,12 +105,13 @@ def close_year(ctx: Context, camp: CampaignRef) -> tuple[int, list[str]]:
     return closed, refused
 
 
-def deliver(ctx: Context) -> dict[str, Any]:
-    """Deliver every committed notice that is due; a failure is logged and retried later, never raised."""
+def deliver(ctx: Context, first: list[int] | None = None) -> dict[str, Any]:
+    """Deliver every committed notice that is due (`first`, those just made, by id before the rest); a
+    failure is logged and retried later, never raised."""
     from notifications import deliver_pending
 
     try:
-        return deliver_pending(ctx.engine, home=ctx.home, now=ctx.now(), settings=ctx.settings)
+        return deliver_pending(ctx.engine, home=ctx.home, now=ctx.now(), settings=ctx.settings, first=first or ())
     except Exception as exc:
         log.exception("delivery failed")
         return {"error": f"{type(exc).__name__}: {exc}"}
@@ -134,4 +138,5 @@ def tick(ctx: Context, *, send: bool = True) -> dict[str, Any]:
     checkpoint = daily(ctx)  # after the day's work, so it covers it; None without CAMPAIGN_CHECKPOINT_KEY
     return {"as_of": today.isoformat(), "created": len(made), "checkpoint": checkpoint,
             "by_kind": dict(Counter(n["kind"] for n in made)), "notices": made,
-            "closed": closed, "close_refused": refused, "delivery": deliver(ctx) if send else None}
+            "closed": closed, "close_refused": refused,
+            "delivery": deliver(ctx, [n["id"] for n in made]) if send else None}

@@ -19,7 +19,8 @@ from workflow.errors import CampaignError, InvalidInput, NotFound, Refused
 from workflow.services import logins, permissions
 from workflow.services.actors import ActorRecord, find, lookup, serialise_actor_changes, typed_name
 from workflow.services.lifecycle import BatchOutcome, record_batch_refusal
-from workflow.store.ledger import Entry, Ledger, audited, insert_rows, refusals_recorded
+from workflow.store.bulk import insert_rows
+from workflow.store.ledger import Entry, Ledger, audited, refusals_recorded
 
 _E, _C, _A = table(Enterprise).c, table(City).c, table(Actor).c
 _AS, _CO = table(Assignment).c, table(Conflict).c

@@ -21,6 +21,7 @@ from workflow.files import importer
 from workflow.services import permissions
 from workflow.services.actors import ActorRecord, lookup
 from workflow.services.lifecycle import BatchOutcome
+from workflow.store import bulk
 from workflow.store.campaigns import campaign
 from workflow.store.ledger import Entry, Ledger, audited, refusals_recorded
 
@@ -242,7 +243,7 @@ def _import_rows(ctx: Context, rows: Iterable[tuple[int, Any]], source: str, *, 
                     outcomes[at] = replace(outcomes[at], ok=False, message=f"{clean['code']} 已登记")
             if not failed and batch:
                 good = [c for _, c in batch]
-                s.connection().execute(insert(_E), [{**{k: v for k, v in c.items() if k != "city"},
+                bulk.insert_dicts(s.connection(), _E, [{**{k: v for k, v in c.items() if k != "city"},
                                                      "version": 1} for c in good])
                 ledger.append_many([_entry(c, actor.name, role, "enterprise_add", _public(c)) for c in good])
             if progress:

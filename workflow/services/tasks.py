@@ -198,17 +198,21 @@ def my_tasks(ctx: Context, flt: TaskFilter = TaskFilter(), *, page: int = 1, per
                 select(_E.code, _E.name, _C.name.label("city"), _E.industry, *_progress_columns(camp, today))
                 .select_from(table(Participation)).join(table(Enterprise), _E.id == _P.enterprise_id)
                 .join(table(City), _C.id == _E.city_id).where(*where)).all()
-            dues: dict[tuple[str, bool], date | None] = {}  # a step's due date: by its window, whether failed
+            # The step and its due date follow from the progress columns alone, and thousands of rows share
+            # a few progress tuples: work each tuple out once (a city's list runs to tens of thousands).
+            known: dict[tuple[Any, ...], tuple[str | None, date | None, int | None]] = {}
             for r in rows:
-                p = _progress(r, 4)
-                step = next_steps.next_step(steps[p.state], p, today)
+                key = tuple(r[4:4 + _PROGRESS])
+                hit = known.get(key)
+                if hit is None:
+                    p = next_steps.Progress(*key)
+                    step = next_steps.next_step(steps[p.state], p, today)
+                    due = next_steps.due(camp.plan, step, p, today) if step is not None else None
+                    hit = known[key] = (step, due, _days(due, today))
+                step = hit[0]
                 if step is None or (r[0], step) in found:
                     continue
-                k = (step, p.failures > 0)
-                if k not in dues:
-                    dues[k] = next_steps.due(camp.plan, step, p, today)
-                due = dues[k]
-                found[(r[0], step)] = (due, r[0], step, r, _days(due, today))
+                found[(r[0], step)] = (hit[1], r[0], step, r, hit[2])
     ordered = sorted(found.values(), key=lambda t: (t[0] is None, t[0] or date.max, t[1], t[2]))
     urgencies = [next_steps.urgency(t[4]) for t in ordered]
     counts = {u: urgencies.count(u) for u in ("red", "yellow", "green")}

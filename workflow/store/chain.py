@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Engine
 
 from workflow.domain.audit import FIELDS, GENESIS, Verdict, verify_rows
-from workflow.store.ledger import MARKS as _MARKS
+from workflow.store.bulk import MARKS as _MARKS
 
 __all__ = ["GENESIS", "PARALLEL_MIN", "Sink", "Verdict", "verify", "verify_into"]
 
@@ -21,14 +21,20 @@ PARALLEL_MIN = 200_000  # entries from which `verify` splits the log between two
 
 def _stream(engine: Engine, lo: int | None = None, hi: int | None = None,
             batch: int = 50_000) -> Generator[Sequence[Any], None, None]:
-    """Rows (FIELDS..., hash, format) in seq order, seq in [lo, hi), through the raw DBAPI cursor."""
+    """Rows (FIELDS..., hash, format) in seq order, seq in [lo, hi), through the raw DBAPI cursor: on
+    PostgreSQL a server-side (named) cursor, so that memory stays bounded by `batch` rows whatever the
+    log's length (a client-side cursor would hold the whole result)."""
     cols = ", ".join((*FIELDS, "hash", "format"))
     mark = _MARKS.get(engine.dialect.paramstyle, "%s")
     where = [f"seq >= {mark}" if lo is not None else "", f"seq < {mark}" if hi is not None else ""]
     sql = f"SELECT {cols} FROM audit_entry{' WHERE ' if any(where) else ''}{' AND '.join(w for w in where if w)}"
     raw = engine.raw_connection()
     try:
-        cur = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            cur = raw.driver_connection.cursor(name="audit_chain_stream")  # type: ignore[union-attr]
+            cur.itersize = batch
+        else:
+            cur = raw.cursor()
         cur.execute(f"{sql} ORDER BY seq", tuple(b for b in (lo, hi) if b is not None))
         while rows := cur.fetchmany(batch):
             yield from rows

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from models.tables import Evaluation, Participation, table
 from workflow.errors import ConcurrentChange
-from workflow.store.ledger import insert_rows
+from workflow.store.bulk import insert_rows
 from workflow.store.participations import UPDATE_P, changed_under_you
 
 _P, _EV = table(Participation), table(Evaluation)

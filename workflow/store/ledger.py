@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from models.db import DatabaseUnusable
@@ -19,6 +19,7 @@ from workflow.context import Context
 from workflow.domain.audit import FIELDS, FORMAT, GENESIS, canonical_json, entry_hash
 from workflow.errors import CampaignError
 from workflow.store import simulation
+from workflow.store.bulk import insert_rows
 from workflow.store.prepared import Prepared
 
 log = logging.getLogger("campaign.audit")
@@ -26,27 +27,6 @@ _LOCK_KEY = 727_2024  # PostgreSQL advisory lock that serialises appends to the 
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _COLUMNS = (*FIELDS, "hash", "format")
 _HEAD = Prepared(select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1))
-MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
-
-def insert_rows(conn: Any, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows (plain values, in `columns` order) with the driver's executemany: SQLAlchemy's
-    per-row parameter processing is pure overhead for values that need no conversion."""
-    mark = MARKS.get(conn.dialect.paramstyle)
-    if mark is None:  # a driver with named parameters: the portable path
-        conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) "
-           f"VALUES ({', '.join([mark] * len(columns))})")
-    cur = conn.connection.dbapi_connection.cursor()  # the caller's transaction; no statement set-up per call
-    try:
-        if len(rows) == 1:
-            cur.execute(sql, rows[0])
-        else:
-            cur.executemany(sql, rows)
-    finally:
-        cur.close()
 
 
 def _write(conn: Any, rows: list[tuple[Any, ...]]) -> None:

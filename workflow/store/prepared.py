@@ -19,6 +19,8 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from workflow.store.bulk import translated
+
 Processor = Callable[[Any], Any] | None
 
 
@@ -62,7 +64,12 @@ class Prepared:
             values[name] = proc(values[name])  # type: ignore[misc]
         args: Any = tuple(values[k] for k in form.order) if form.order is not None else values
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cur.execute(form.sql, args)
+        try:
+            with translated(conn, form.sql, args):
+                cur.execute(form.sql, args)
+        except BaseException:
+            cur.close()
+            raise
         return cur, form
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
