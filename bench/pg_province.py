@@ -36,9 +36,7 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import data, pg_data, pg_floor, web_data  # noqa: E402
+from bench import data, pg_data, pg_floor, proc, web_data  # noqa: E402
 from bench.proc import CAMPAIGN, Run  # noqa: E402
 from bench.run import machine  # noqa: E402
 
@@ -121,36 +119,8 @@ def expect(run: Run, text: str) -> Run:
 
 
 def campaign(args: list[str], environ: dict[str, str]) -> Run:
-    """`campaign ARGS` as a child process: wall time, output, and its peak RSS read from /proc/<pid>/status
-    (VmHWM, polled every 10 ms until it exits). Not ru_maxrss: on Linux a child's ru_maxrss also counts the
-    parent's resident pages at the moment it was spawned (vfork, then exec), so a large benchmark process
-    would show in every child's figure."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
-    full.update(environ)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        p = subprocess.Popen([CAMPAIGN, *args], stdout=out, stderr=err, env=full)
-        peak = 0
-        while p.poll() is None:
-            peak = max(peak, _hwm_kb(p.pid))
-            time.sleep(0.01)
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if p.returncode != 0:
-        raise RuntimeError(f"campaign {' '.join(args)} exited {p.returncode}\n{stdout[-2000:]}\n{stderr[-2000:]}")
-    return Run(seconds, peak / 1024, stdout, stderr)
-
-
-def _hwm_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+    """`campaign ARGS` as a child process: wall time, output and its own peak RSS (bench/proc.py)."""
+    return proc.campaign(args, environ)
 
 
 def in_child(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:

@@ -46,9 +46,12 @@ class Prepared:
         form = self._forms.get(dialect.name)
         if form is None:
             compiled: Any = self.stmt.compile(dialect=dialect)  # an SQLCompiler
-            binds = tuple((name, bind.type._cached_bind_processor(dialect)) for name, bind in compiled.binds.items())
+            # the dialect's own implementation of each type converts (e.g. DATE on SQLite, text ↔ date)
+            binds = tuple((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+                          for name, bind in compiled.binds.items())
             columns = getattr(self.stmt, "selected_columns", ())
-            results = tuple((i, col.type._cached_result_processor(dialect, None)) for i, col in enumerate(columns))
+            results = tuple((i, col.type.dialect_impl(dialect).result_processor(dialect, None))
+                            for i, col in enumerate(columns))
             form = self._forms[dialect.name] = _Form(
                 compiled.string, tuple(compiled.positiontup) if compiled.positiontup else None,
                 {name: b.effective_value for name, b in compiled.binds.items() if not b.required},
