@@ -296,3 +296,24 @@ def count(url: str, sql: str) -> int:
 def rows(url: str, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     with connect(url) as c:
         yield from c.execute(sql, params).fetchall()
+
+
+def work_dir(root: Path, name: str, server: str) -> Path | int:
+    """A PostgreSQL benchmark's start: its fresh work directory under `root`, or the exit code (and one
+    line on stderr) when the project is not installed (2) or the server cannot be reached (1)."""
+    import shutil
+    import sys
+
+    from bench.proc import CAMPAIGN
+
+    if not Path(CAMPAIGN).exists():
+        print(f"{CAMPAIGN} 不存在：先运行 make bench（安装本项目） (not installed)", file=sys.stderr)
+        return 2
+    if not reachable(server):
+        print(f"PostgreSQL 服务器 {server} 无法连接 (server not reachable)", file=sys.stderr)
+        return 1
+    out = root / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    return out
+

@@ -43,7 +43,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import data, pg_data, pg_floor, web_data  # noqa: E402
-from bench.proc import CAMPAIGN  # noqa: E402
 from bench.run import machine  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -353,15 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     if not sizes.levels or min(sizes.levels) < 1 or sizes.duration <= 0 or sizes.enterprises < 2 * max(sizes.levels):
         print("每级写入进程数须为正，时长须为正，企业数须至少为最大进程数的 2 倍 (bad sizes)", file=sys.stderr)
         return 2
-    if not Path(CAMPAIGN).exists():
-        print(f"{CAMPAIGN} 不存在：先运行 make bench（安装本项目） (not installed)", file=sys.stderr)
-        return 2
-    if not pg_data.reachable(args.pg):
-        print(f"PostgreSQL 服务器 {args.pg} 无法连接 (server not reachable)", file=sys.stderr)
-        return 1
-    out = args.out / ("pg-lock-small" if args.small else "pg-lock")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    made = pg_data.work_dir(args.out, ("pg-lock-small" if args.small else "pg-lock"), args.pg)
+    if isinstance(made, int):
+        return made
+    out = made
     started = dt.datetime.now(dt.UTC)
     print(f"campaign PostgreSQL chain-lock benchmark — {started:%Y-%m-%d %H:%M} UTC — {machine()}", flush=True)
     print(f"sizes: {dataclasses.asdict(sizes)}", flush=True)

@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import data, pg_data, pg_floor, proc, web_data  # noqa: E402
-from bench.proc import CAMPAIGN, Run  # noqa: E402
+from bench.proc import Run  # noqa: E402
 from bench.run import machine  # noqa: E402
 
 GOAL_IMPORT, GOAL_TICK, GOAL_TICK_MB, GOAL_REPORT_S, GOAL_VERIFY, GOAL_TASKS_MS = 3.0, 3.0, 300.0, 1.0, 0.85, 100.0
@@ -324,15 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in vars(sizes):
         if getattr(args, name) is not None:
             setattr(sizes, name, getattr(args, name))
-    if not Path(CAMPAIGN).exists():
-        print(f"{CAMPAIGN} 不存在：先运行 make bench（安装本项目） (not installed)", file=sys.stderr)
-        return 2
-    if not pg_data.reachable(args.pg):
-        print(f"PostgreSQL 服务器 {args.pg} 无法连接 (server not reachable)", file=sys.stderr)
-        return 1
-    out = args.out / ("pg-small" if args.small else "pg-full")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    made = pg_data.work_dir(args.out, ("pg-small" if args.small else "pg-full"), args.pg)
+    if isinstance(made, int):
+        return made
+    out = made
     started = dt.datetime.now(dt.UTC)
     print(f"campaign PostgreSQL province benchmark — {started:%Y-%m-%d %H:%M} UTC — {machine()}", flush=True)
     print(f"{server_facts(args.pg)}", flush=True)
