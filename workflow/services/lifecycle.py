@@ -1,7 +1,8 @@
 """`campaign advance`: one event, or a batch of them, in one transaction. Each event goes the same
 four steps: load the enterprise and its participation, authorise the actor, decide (pure:
 `workflow.domain.decide`), write the participation, the audit entry, the grade and the month.
-Where it reads and writes is one interface, `Rows`: `Direct` for one event, `Preloaded` for a batch."""
+Where it reads and writes is one interface, `Rows`: `Single` for one event (enterprise, participation
+and the actor's facts in one statement), `Direct` for the year-end close, `Preloaded` for a batch."""
 
 from __future__ import annotations
 
