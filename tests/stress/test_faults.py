@@ -103,7 +103,9 @@ def test_a_killed_import_leaves_all_or_nothing_and_a_valid_log(cli: Cli, tmp_pat
 def test_a_killed_batch_advance_leaves_all_or_nothing(cli: Cli, tmp_path: Path,
                                                      report: Callable[[str], None]) -> None:
     bootstrap(cli)
-    rows = [r for r in synthetic.generate(9_000, seed=9) if r["grade"] in ("未评级", "D", "C")]
+    # big enough that the batch's write transaction outlasts the probe's hold (it took ≈ 0.2 s for 2,569
+    # enrolments once issue 16 made batches faster, and finished before the kill)
+    rows = [r for r in synthetic.generate(24_000, seed=9) if r["grade"] in ("未评级", "D", "C")]
     src = tmp_path / "e.csv"
     synthetic.write_csv(src, rows)
     cli("enterprise", "import", str(src), now="2024-05-06", actor="省管理员")
@@ -119,7 +121,8 @@ def test_a_killed_batch_advance_leaves_all_or_nothing(cli: Cli, tmp_path: Path,
     for attempt in range(3):
         chunk = rows[attempt * size:(attempt + 1) * size]
         before = _count(cli.db, "participation")
-        rc, elapsed = _kill_while_writing(cli, ["advance", "--file", str(batch(tmp_path / f"b{attempt}.csv", chunk))])
+        rc, elapsed = _kill_while_writing(cli, ["advance", "--file", str(batch(tmp_path / f"b{attempt}.csv", chunk))],
+                                          hold=0.1)
         added = _count(cli.db, "participation") - before
         report(f"batch attempt {attempt}: rc={rc}, {elapsed:.2f}s, participations added: {added} of {len(chunk)}")
         assert added in (0, len(chunk))
