@@ -11,7 +11,8 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.response import Redirect, Template
 
 from web.auth import PASSWORD_PATH, Forbidden, LoginRequired, MustChangePassword
-from workflow.errors import CampaignError, NotFound
+from workflow.domain.matrix import PERMISSION_RULES
+from workflow.errors import CampaignError, NotFound, Refused
 
 log = logging.getLogger("campaign.web")
 
@@ -59,6 +60,8 @@ def _forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Response[Any]
 def _campaign_error(request: Request[Any, Any, Any], exc: CampaignError) -> Response[Any]:
     if isinstance(exc, NotFound):
         return error_page(request, 404)
+    if isinstance(exc, Refused) and exc.rule in PERMISSION_RULES:  # not you, rather than not now
+        return error_page(request, 403, str(exc))
     return error_page(request, 422, str(exc))
 
 

@@ -31,6 +31,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from web.state import blocking, web_of
 from workflow import api
 from workflow.context import Context
+from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.reports.figures import Targets, targets
 from workflow.services import deadlines, needs, tasks, tokens
@@ -44,9 +45,8 @@ T = TypeVar("T")
 PREFIX = "/api"
 SCHEMA_PATH = "/openapi.json"
 SCHEME = "BearerToken"
-# Refusals that say "not you" rather than "not now" (web/pages/dossier.py's list); 城市范围 answers
+# PERMISSION_RULES (workflow.domain.matrix) say "not you" rather than "not now"; 城市范围 answers
 # 404 here, as the enterprise page does: outside your city is outside your scope.
-PERMISSION_RULES = frozenset({"权限", "专家指派", "利益冲突回避", "职责分离", "数据库登录"})
 OUT_OF_SCOPE_RULES = frozenset({"城市范围"})
 SCOPE_RULE = "范围"
 NO_TOKEN = "请在请求头 Authorization: Bearer <令牌> 中提供有效的 API 令牌（campaign actor token 创建）(token required)"

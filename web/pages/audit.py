@@ -13,7 +13,6 @@ from litestar.response import Template
 
 from web.auth import Me, signed_in
 from web.pages import NavItem
-from web.pages.province import forbidden_if_refused
 from web.render import page
 from web.state import blocking
 from workflow.errors import CampaignError, InvalidInput, NotFound, Refused
@@ -48,9 +47,6 @@ async def _render(request: Request[Any, Any, Any], me: Me, *, params: dict[str, 
     filter_error = None
     try:
         result = await blocking(audit_log.entries, me.ctx, flt, page=page_no, per_page=PER_PAGE)
-    except Refused as exc:
-        forbidden_if_refused(exc)
-        raise
     except InvalidInput as exc:  # a bad date: shown next to the filters, the unfiltered log below
         filter_error, status = str(exc), 422
         result = await blocking(audit_log.entries, me.ctx, audit_log.LogFilter(), page=1, per_page=PER_PAGE)
@@ -72,22 +68,14 @@ async def audit(request: Request[Any, Any, Any]) -> Template:
 @post("/audit/verify", name="audit_verify")
 async def verify(request: Request[Any, Any, Any]) -> Template:
     me = await signed_in(request)
-    try:
-        verified = await blocking(audit_log.verify, me.ctx)
-    except Refused as exc:
-        forbidden_if_refused(exc)
-        raise
+    verified = await blocking(audit_log.verify, me.ctx)
     return await _render(request, me, verified=verified)
 
 
 @get("/audit/digest", name="audit_digest")
 async def digest(request: Request[Any, Any, Any]) -> Template:
     me = await signed_in(request)
-    try:
-        found = await blocking(audit_log.digest, me.ctx)
-    except Refused as exc:
-        forbidden_if_refused(exc)
-        raise
+    found = await blocking(audit_log.digest, me.ctx)
     return await _render(request, me, digest=found)
 
 
@@ -99,19 +87,14 @@ async def accountability(request: Request[Any, Any, Any]) -> Template:
     if code:
         try:
             record = await blocking(audit_log.accountability, me.ctx, code)
-        except Refused as exc:
-            forbidden_if_refused(exc)
-            raise
+        except Refused:
+            raise  # web.errors answers it: 403 when it says "not you"
         except NotFound as exc:
             error, status = str(exc), 404
         except CampaignError as exc:
             error, status = str(exc), 422
     else:
-        try:
-            await blocking(audit_log.check_reader, me.ctx)  # the page itself is for province roles
-        except Refused as exc:
-            forbidden_if_refused(exc)
-            raise
+        await blocking(audit_log.check_reader, me.ctx)  # the page itself is for province roles
     return await page(request, "audit_actors.html", me, status=status, code=code, record=record, error=error,
                       event_label=event_label)
 

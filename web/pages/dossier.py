@@ -14,6 +14,7 @@ from web.auth import Me, flash_cookie, signed_in
 from web.errors import error_page
 from web.render import page
 from web.state import blocking, web_of
+from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.services import dossier as dossiers
 from workflow.services import evidence, tasks
@@ -21,7 +22,6 @@ from workflow.services.actors import ROLE_ZH
 
 # Refusals that say "not you" rather than "not now": shown with 403. 城市范围 (another city's
 # enterprise) never gets here as such: the page itself is then not found (404).
-PERMISSION_RULES = frozenset({"权限", "专家指派", "利益冲突回避", "职责分离", "数据库登录", "城市范围"})
 SHORT_HASH = 12
 STATE_ZH = tasks.STATE_LABELS  # the names the services give states
 

@@ -15,13 +15,13 @@ from web.errors import error_page
 from web.pages import NavItem
 from web.render import page
 from web.state import blocking, web_of
+from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, NotFound, Refused
 from workflow.services import filings as service
 
 STATUS_ZH = {"pending": "待报送", "submitted": "按时报送", "late": "逾期报送", "overdue": "已逾期",
              "not_owed": "无须报送"}
 STATUS_TAG = {"pending": "yellow", "submitted": "green", "late": "yellow", "overdue": "red", "not_owed": "none"}
-PERMISSION_RULES = frozenset({"权限", "城市范围", "数据库登录"})
 
 
 def days_of(r: Any) -> str:

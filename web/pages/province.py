@@ -14,11 +14,10 @@ from web.auth import Forbidden, Me, flash_cookie, signed_in
 from web.pages import NavItem
 from web.render import page
 from web.state import blocking, web_of
+from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, ConcurrentChange, NotFound, Refused
 from workflow.services import province_desk
 from workflow.services.dossier import event_label
-
-PERMISSION_RULES = frozenset({"权限", "城市范围", "数据库登录", "actor"})
 
 
 def status_of(exc: CampaignError) -> int:
@@ -44,11 +43,7 @@ def form_text(form: Any, key: str, limit: int = 200) -> str:
 
 async def _render(request: Request[Any, Any, Any], me: Me, *, status: int = 200,
                   error: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Template:
-    try:
-        desk = await blocking(province_desk.desk, me.ctx)
-    except Refused as exc:
-        forbidden_if_refused(exc)
-        raise
+    desk = await blocking(province_desk.desk, me.ctx)
     return await page(request, "province.html", me, status=status, desk=desk, error=error or {},
                       values=values or {}, exports=province_desk.EXPORTS, event_label=event_label)
 

@@ -83,6 +83,9 @@ MATRIX: dict[str, Permission] = {p.action: p for p in (
 )}
 DEFAULT = COORD  # an action missing from the matrix: province_admin and the city's coordinator
 CITYLESS = frozenset({"enterprise_import"})  # the service checks each row's city itself
+# Refusals that say "not you" rather than "not now": the rules of `services.permissions` (and the
+# unknown or deactivated actor). The workspace answers them 403 (the API: 城市范围 is 404 there).
+PERMISSION_RULES = frozenset({"权限", "城市范围", "专家指派", "利益冲突回避", "职责分离", "数据库登录", "actor"})
 READS_AUDIT = frozenset({"pass_acceptance", "fail_acceptance",  # 职责分离 reads the audit log
                          "pass_recheck", "waive_recheck", "fail_recheck"})
 
