@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CODE, DOC, Cli, bootstrap
-from tests.helpers.web import make_app, set_password
+from tests.helpers.web import CHROMIUM, make_app, need_chromium, set_password
 
 PEOPLE = ("省管理员", "许昌联络员", "许昌评审", "郑州联络员", "王专家", "省复核员")
 
@@ -55,3 +55,18 @@ def web_client(people: Cli) -> Callable[..., AbstractContextManager[Any]]:
             yield client
 
     return open_client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (no browser download), one per test module."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+

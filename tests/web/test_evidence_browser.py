@@ -17,25 +17,12 @@ import pytest
 
 from tests.conftest import CODE, Cli
 from tests.helpers.lifecycle import ENROLL
-from tests.helpers.web import ARTIFACTS, CHROMIUM, PASSWORD, Server, need_chromium
+from tests.helpers.web import ARTIFACTS, PASSWORD, Server
 from tests.helpers.web_evidence import DISGUISED_HTML, ServerAtHome, evidence_rows, pdf, stored_files
 
 pytestmark = pytest.mark.browser
 NOW = "2024-06-05"
 LABEL = "佐证材料（可多选，选填）"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @contextmanager

@@ -8,29 +8,15 @@ Needs /usr/bin/chromium: skipped without it, a failure with CAMPAIGN_REQUIRE_CHR
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import CODE, Cli
-from tests.helpers.web import ARTIFACTS, CHROMIUM, PASSWORD, Server, need_chromium
+from tests.helpers.web import ARTIFACTS, PASSWORD, Server
 from tests.helpers.web_filings import E2, E3, HomeServer, add_enterprises, axe_violations, deadline, pdf, receipts
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class Person:

@@ -4,14 +4,13 @@ verify. The pages pass axe-core (no serious or critical violations); screenshots
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import Cli
 from tests.helpers.spot_checks import XU
-from tests.helpers.web import ARTIFACTS, CHROMIUM, PASSWORD, Server, need_chromium
+from tests.helpers.web import ARTIFACTS, PASSWORD, Server
 from tests.helpers.web_province import (  # noqa: F401  (fixtures)
     DESK_DAY,
     desk_fixture,
@@ -21,19 +20,6 @@ from tests.helpers.web_province import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _axe(page: Any) -> list[str]:

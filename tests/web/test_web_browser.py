@@ -7,31 +7,17 @@ Needs /usr/bin/chromium: skipped without it, a failure with CAMPAIGN_REQUIRE_CHR
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import CODE, Cli
 from tests.helpers.lifecycle import ENROLL
-from tests.helpers.web import ARTIFACTS, CHROMIUM, PASSWORD, Server, need_chromium, set_password
+from tests.helpers.web import ARTIFACTS, PASSWORD, Server, set_password
 
 pytestmark = pytest.mark.browser
 ADMIN_SET = "given-by-the-admin-1"
 OWN = "xuchang-own-password-9"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class Person:
