@@ -11,8 +11,8 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.response import Redirect, Template
 
 from web.auth import PASSWORD_PATH, Forbidden, LoginRequired, MustChangePassword
-from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, NotFound, Refused
+from workflow.services.permissions import PERMISSION_RULES
 
 log = logging.getLogger("campaign.web")
 

@@ -31,13 +31,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from web.state import blocking, web_of
 from workflow import api
 from workflow.context import Context
-from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.reports.figures import Targets, targets
 from workflow.services import deadlines, needs, tasks, tokens
 from workflow.services import dossier as dossiers
 from workflow.services.deadlines import DeadlineRow, Submitted
 from workflow.services.needs import NeedAnswered, NeedOpened
+from workflow.services.permissions import PERMISSION_RULES
 
 log = logging.getLogger("campaign.web")
 T = TypeVar("T")

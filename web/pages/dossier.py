@@ -14,11 +14,11 @@ from web.auth import Me, flash_cookie, signed_in
 from web.errors import error_page
 from web.render import page
 from web.state import blocking, web_of
-from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, ConcurrentChange, InvalidInput, NotFound, Refused
 from workflow.services import dossier as dossiers
 from workflow.services import evidence, tasks
 from workflow.services.actors import ROLE_ZH
+from workflow.services.permissions import PERMISSION_RULES
 
 # Refusals that say "not you" rather than "not now": shown with 403. 城市范围 (another city's
 # enterprise) never gets here as such: the page itself is then not found (404).

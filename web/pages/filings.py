@@ -15,9 +15,9 @@ from web.errors import error_page
 from web.pages import NavItem
 from web.render import page
 from web.state import blocking, web_of
-from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, NotFound, Refused
 from workflow.services import filings as service
+from workflow.services.permissions import PERMISSION_RULES
 
 STATUS_ZH = {"pending": "待报送", "submitted": "按时报送", "late": "逾期报送", "overdue": "已逾期",
              "not_owed": "无须报送"}

@@ -14,9 +14,9 @@ from web.errors import error_page
 from web.pages import NavItem
 from web.render import page
 from web.state import blocking, web_of
-from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, InvalidInput, NotFound, Refused
 from workflow.services import filings
+from workflow.services.permissions import PERMISSION_RULES
 
 STATUS_ZH = {"open": "待答复", "overdue": "已超期", "answered": "已按时答复", "late": "超期答复"}
 STATUS_TAG = {"open": "yellow", "overdue": "red", "answered": "green", "late": "yellow"}

@@ -14,10 +14,10 @@ from web.auth import Forbidden, Me, flash_cookie, signed_in
 from web.pages import NavItem
 from web.render import page
 from web.state import blocking, web_of
-from workflow.domain.matrix import PERMISSION_RULES
 from workflow.errors import CampaignError, ConcurrentChange, NotFound, Refused
 from workflow.services import province_desk
 from workflow.services.dossier import event_label
+from workflow.services.permissions import PERMISSION_RULES
 
 
 def status_of(exc: CampaignError) -> int:

@@ -30,6 +30,7 @@ from workflow.domain.matrix import (  # noqa: F401  (the matrix's names, as call
     DEFAULT,
     EXPERT,
     MATRIX,
+    PERMISSION_RULES,
     READS_AUDIT,
     RECHECK,
     ROLE_ZH,
